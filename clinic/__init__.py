@@ -1,0 +1,171 @@
+"""Detox clinical-monitoring record: the application factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask import Flask, abort, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, Config
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(config_class: type[Config] | str | None = None) -> Flask:
+    """Build the app; touches no database."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
+    )
+    app.config.from_object(_resolve_config(config_class))
+    os.makedirs(app.instance_path, exist_ok=True)
+    configure_secrets(app)
+    configure_database_url(app)
+    configure_proxies(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_errors(app)
+    register_commands(app)
+    return app
+
+
+def _resolve_config(config_class):
+    if config_class is None:
+        config_class = os.environ.get("CLINIC_CONFIG", "production")
+    if isinstance(config_class, str):
+        try:
+            return CONFIGS[config_class]
+        except KeyError:
+            raise RuntimeError(
+                f"unknown CLINIC_CONFIG {config_class!r}; use one of {', '.join(CONFIGS)}"
+            ) from None
+    return config_class
+
+
+def configure_secrets(app: Flask) -> None:
+    """Refuse to start without secrets in production; elsewhere keep them in the instance folder."""
+    for name in ("SECRET_KEY", "AUDIT_HMAC_KEY"):
+        if app.config.get(name):
+            continue
+        if app.config.get("REQUIRE_SECRETS"):
+            raise RuntimeError(
+                f"{name} is not set. Production refuses to start without it: set the {name} "
+                "environment variable to a long random value (and keep AUDIT_HMAC_KEY out of "
+                "the database and its backups)."
+            )
+        path = os.path.join(app.instance_path, name.lower())
+        if not os.path.exists(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        with open(path) as handle:
+            app.config[name] = handle.read().strip()
+
+
+def configure_database_url(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "clinic.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+
+
+def configure_proxies(app: Flask) -> None:
+    """Trust X-Forwarded-* only from as many proxies as configured (default none)."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    from clinic.db import configure_sqlite
+    from clinic.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to continue."
+    login_manager.login_message_category = "info"
+    # "strong" protection trusts a client-set X-Forwarded-For; revocable sessions do the job.
+    login_manager.session_protection = None
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(
+                engine,
+                busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+                lock_path=engine.url.database + ".writelock",
+            )
+
+
+def register_blueprints(app: Flask) -> None:
+    from clinic.admin import bp as admin_bp
+    from clinic.admissions import bp as admissions_bp
+    from clinic.audit_report import bp as audit_report_bp
+    from clinic.auth import bp as auth_bp
+    from clinic.board import bp as board_bp
+    from clinic.main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(board_bp)
+    app.register_blueprint(admissions_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(audit_report_bp, url_prefix="/audit")
+
+
+#: Endpoints reachable without logging in.
+PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "static"}
+
+
+def register_request_hooks(app: Flask) -> None:
+    from clinic.security import register_security_headers
+
+    @app.before_request
+    def require_login():
+        # A second line behind each view's own decorator: a route that forgets it stays closed.
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            from clinic.extensions import login_manager
+
+            return login_manager.unauthorized()
+        view = app.view_functions.get(request.endpoint)
+        if view is not None and not hasattr(view, "allowed_roles"):
+            abort(403)
+        return None
+
+    register_security_headers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from clinic import timefmt
+    from clinic.forms import EmptyForm
+    from clinic.models.patient import DISPOSITIONS, PROTOCOLS
+
+    app.add_template_filter(timefmt.local_time, "local_time")
+    app.add_template_filter(timefmt.to_local_input, "local_input")
+    app.add_template_filter(lambda code: PROTOCOLS.get(code, code), "protocol_label")
+    app.add_template_filter(lambda code: DISPOSITIONS.get(code, code), "disposition_label")
+
+    @app.context_processor
+    def inject():
+        return {"logout_form": EmptyForm()}
+
+
+def register_errors(app: Flask) -> None:
+    from clinic.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from clinic.cli import register_cli
+
+    register_cli(app)

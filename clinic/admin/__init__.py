@@ -1,0 +1,7 @@
+"""Administration: users and roles, units, beds and shift patterns."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from clinic.admin import routes  # noqa: E402,F401

@@ -1,0 +1,7 @@
+"""Admit, transfer, discharge and the patient chart."""
+
+from flask import Blueprint
+
+bp = Blueprint("admissions", __name__)
+
+from clinic.admissions import routes  # noqa: E402,F401

@@ -1,0 +1,100 @@
+"""Admission, transfer and discharge forms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FormField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.form import Form
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from clinic.models.patient import DISPOSITIONS, PROTOCOLS, SEXES, SUBSTANCES
+
+TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SubstanceRow(Form):
+    used = BooleanField("Used")
+    last_use = DateTimeLocalField("Last use", format=TIME_FORMATS, validators=[Optional()])
+    detail = StringField("Detail", validators=[Optional(), Length(max=200)])
+
+
+class SubstancesForm(Form):
+    """One row per known substance, so the form is a fixed table a tablet can tap through."""
+
+
+for _key, _label in SUBSTANCES.items():
+    setattr(SubstancesForm, _key, FormField(SubstanceRow, label=_label))
+
+
+class PatientIdentityForm(Form):
+    family_name = StringField("Family name", validators=[DataRequired(), Length(max=80)])
+    given_name = StringField("Given name", validators=[DataRequired(), Length(max=80)])
+    date_of_birth = DateField("Date of birth", validators=[DataRequired()])
+    sex = SelectField("Sex", choices=[("", "Choose…"), *SEXES.items()], validators=[DataRequired()])
+
+    def validate_date_of_birth(self, field):
+        if field.data and field.data > datetime.now().date():
+            raise ValidationError("Date of birth cannot be in the future.")
+
+
+class AdmitForm(FlaskForm):
+    mrn = StringField(
+        "MRN",
+        validators=[
+            DataRequired(),
+            Length(max=32),
+            Regexp(r"^[A-Za-z0-9-]+$", message="Use letters, digits and hyphens only."),
+        ],
+    )
+    identity = FormField(PatientIdentityForm)
+    allergies = TextAreaField(
+        "Allergies",
+        validators=[DataRequired(message="Record allergies, or write “No known drug allergies”.")],
+    )
+    bed = SelectField("Bed", coerce=int, validators=[InputRequired(message="Choose a bed.")])
+    admitted_at = DateTimeLocalField("Admitted at", format=TIME_FORMATS, validators=[DataRequired()])
+    attending_physician = SelectField("Attending physician", coerce=int, validators=[Optional()])
+    substances = FormField(SubstancesForm)
+    primary_substance = RadioField(
+        "Primary substance", choices=list(SUBSTANCES.items()), default="ketamine",
+        validators=[DataRequired(message="Choose the primary substance.")],
+    )
+    protocols = MultiCheckboxField(
+        "Monitoring protocols", choices=list(PROTOCOLS.items()), default=["vitals"]
+    )
+
+    def validate_primary_substance(self, field):
+        row = getattr(self.substances.form, field.data or "", None)
+        if row is not None and not row.form.used.data:
+            raise ValidationError("Tick the primary substance as used, with its last use.")
+
+
+class TransferForm(FlaskForm):
+    bed = SelectField("Move to bed", coerce=int, validators=[InputRequired(message="Choose a bed.")])
+    reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+
+
+class DischargeForm(FlaskForm):
+    discharged_at = DateTimeLocalField("Discharged at", format=TIME_FORMATS, validators=[DataRequired()])
+    disposition = SelectField(
+        "Disposition", choices=[("", "Choose…"), *DISPOSITIONS.items()], validators=[DataRequired()]
+    )
+    note = TextAreaField("Discharge note", validators=[Optional(), Length(max=4000)])

@@ -1,0 +1,230 @@
+"""Admit, transfer and discharge (charge nurse) and the patient chart (clinical staff)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from clinic import audit
+from clinic.admissions import bp, services
+from clinic.admissions.forms import AdmitForm, DischargeForm, TransferForm
+from clinic.auth.decorators import role_required
+from clinic.board.services import choose_unit
+from clinic.db import utc_now
+from clinic.extensions import db
+from clinic.models import Admission, Bed, User
+from clinic.models.patient import SUBSTANCES
+from clinic.models.user import CLINICAL_ROLES
+from clinic.timefmt import from_local, to_local_input
+
+
+def _load_admission(admission_id: int) -> Admission:
+    admission = db.session.get(Admission, admission_id)
+    if admission is None:
+        abort(404)
+    return admission
+
+
+def _attach_error(form, error: services.AdmissionError) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(error)]
+    else:
+        flash(str(error), "error")
+
+
+@bp.route("/admit", methods=["GET", "POST"])
+@role_required("charge_nurse")
+def admit():
+    unit = choose_unit(request.args.get("unit", type=int))
+    form = AdmitForm()
+    free = services.free_beds(unit)
+    form.bed.choices = [(-1, "Choose…")] + [(b.id, f"Bed {b.label}") for b in free]
+    physicians = db.session.scalars(
+        select(User).where(User.role == "physician", User.active.is_(True)).order_by(User.display_name)
+    ).all()
+    form.attending_physician.choices = [(0, "Not yet assigned")] + [
+        (p.id, p.display_name) for p in physicians
+    ]
+
+    lookup = request.args.get("mrn", "").strip()
+    returning = services.find_patient(lookup) if lookup else None
+    if request.method == "GET":
+        form.admitted_at.data = _local_naive_now(unit)
+        if returning is not None:
+            form.mrn.data = returning.mrn
+            form.allergies.data = returning.allergies
+        elif lookup:
+            form.mrn.data = lookup
+            flash(f"No patient with MRN {lookup.upper()}: enter the new patient's details.", "info")
+
+    if returning is not None:
+        # Identity comes from the existing record; only allergies are re-confirmed.
+        for sub in form.identity.form:
+            sub.validators = []
+            sub.flags.required = False
+        form.identity.form.validate = lambda *a, **k: True
+
+    if form.validate_on_submit():
+        if form.bed.data not in {b.id for b in free}:
+            form.bed.errors.append(_bed_refusal(form.bed.data))
+        else:
+            try:
+                admission = services.admit(
+                    by=current_user,
+                    unit=unit,
+                    bed=db.session.get(Bed, form.bed.data),
+                    admitted_at=from_local(form.admitted_at.data, unit.zone),
+                    substances=_substances_from(form, unit),
+                    protocols=form.protocols.data or [],
+                    allergies=form.allergies.data,
+                    patient=returning,
+                    new_patient=None if returning is not None else _new_patient_from(form),
+                    attending=db.session.get(User, form.attending_physician.data)
+                    if form.attending_physician.data
+                    else None,
+                )
+                db.session.commit()
+            except services.AdmissionError as error:
+                db.session.rollback()
+                _attach_error(form, error)
+            except IntegrityError:
+                db.session.rollback()
+                form.bed.errors.append(
+                    "Someone else has just admitted a patient to this bed or this patient to "
+                    "another bed. Nothing was saved; check the board and choose again."
+                )
+            else:
+                flash(
+                    f"Admitted {admission.patient.display_name} to bed {admission.bed.label}.",
+                    "success",
+                )
+                return redirect(url_for("admissions.chart", admission_id=admission.id))
+    return render_template(
+        "admissions/admit.html", form=form, unit=unit, returning=returning, lookup=lookup,
+        substance_labels=SUBSTANCES,
+    ), (422 if form.errors else 200)
+
+
+def _bed_refusal(bed_id: int) -> str:
+    bed = db.session.get(Bed, bed_id) if bed_id and bed_id > 0 else None
+    if bed is None:
+        return "Choose a free bed."
+    holder = services.current_admission_in_bed(bed)
+    if holder is not None:
+        return (
+            f"Bed {bed.label} is occupied by {holder.patient.display_name} "
+            f"(MRN {holder.patient.mrn}). Choose another bed."
+        )
+    return f"Bed {bed.label} cannot take an admission now. Choose another bed."
+
+
+def _local_naive_now(unit):
+    return utc_now().astimezone(unit.zone).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _substances_from(form: AdmitForm, unit) -> list[services.SubstanceEntry]:
+    entries = []
+    for key in SUBSTANCES:
+        row = getattr(form.substances.form, key).form
+        if not row.used.data:
+            continue
+        entries.append(
+            services.SubstanceEntry(
+                substance=key,
+                last_use_at=from_local(row.last_use.data, unit.zone) if row.last_use.data else None,
+                is_primary=form.primary_substance.data == key,
+                detail=row.detail.data or None,
+            )
+        )
+    return entries
+
+
+def _new_patient_from(form: AdmitForm) -> services.NewPatient:
+    identity = form.identity.form
+    return services.NewPatient(
+        mrn=form.mrn.data,
+        family_name=identity.family_name.data,
+        given_name=identity.given_name.data,
+        date_of_birth=identity.date_of_birth.data,
+        sex=identity.sex.data,
+    )
+
+
+@bp.route("/admissions/<int:admission_id>")
+@role_required(*CLINICAL_ROLES)
+def chart(admission_id: int):
+    admission = _load_admission(admission_id)
+    audit.record(
+        "view", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
+        detail={"page": "chart"},
+    )
+    db.session.commit()
+    return render_template("admissions/chart.html", admission=admission, now=utc_now())
+
+
+@bp.route("/admissions/<int:admission_id>/transfer", methods=["GET", "POST"])
+@role_required("charge_nurse")
+def transfer(admission_id: int):
+    admission = _load_admission(admission_id)
+    if not admission.is_current:
+        flash("This admission has ended; it cannot be transferred.", "error")
+        return redirect(url_for("admissions.chart", admission_id=admission.id))
+    form = TransferForm()
+    free = services.free_beds(admission.unit)
+    form.bed.choices = [(-1, "Choose…")] + [(b.id, f"Bed {b.label}") for b in free]
+    if form.validate_on_submit():
+        bed = db.session.get(Bed, form.bed.data) if form.bed.data > 0 else None
+        if bed is None or bed.unit_id != admission.unit_id:
+            form.bed.errors.append("Choose a free bed on this unit.")
+        else:
+            try:
+                services.transfer(
+                    by=current_user, admission=admission, to_bed=bed, reason=form.reason.data
+                )
+                db.session.commit()
+            except services.AdmissionError as error:
+                db.session.rollback()
+                _attach_error(form, error)
+            except IntegrityError:
+                db.session.rollback()
+                form.bed.errors.append(_bed_refusal(bed.id))
+            else:
+                flash(f"{admission.patient.display_name} moved to bed {bed.label}.", "success")
+                return redirect(url_for("board.unit", unit_id=admission.unit_id))
+    return render_template("admissions/transfer.html", form=form, admission=admission), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/admissions/<int:admission_id>/discharge", methods=["GET", "POST"])
+@role_required("charge_nurse")
+def discharge(admission_id: int):
+    admission = _load_admission(admission_id)
+    if not admission.is_current:
+        flash("This admission has already ended.", "error")
+        return redirect(url_for("admissions.chart", admission_id=admission.id))
+    form = DischargeForm()
+    if request.method == "GET":
+        form.discharged_at.data = _local_naive_now(admission.unit)
+    if form.validate_on_submit():
+        try:
+            services.discharge(
+                by=current_user,
+                admission=admission,
+                discharged_at=from_local(form.discharged_at.data, admission.unit.zone),
+                disposition=form.disposition.data,
+                note=form.note.data,
+            )
+            db.session.commit()
+        except services.AdmissionError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            flash(f"{admission.patient.display_name} discharged.", "success")
+            return redirect(url_for("board.unit", unit_id=admission.unit_id))
+    return render_template(
+        "admissions/discharge.html", form=form, admission=admission, to_local_input=to_local_input
+    ), (422 if form.errors else 200)

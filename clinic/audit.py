@@ -1,0 +1,140 @@
+"""Write audit events into the HMAC chain, and verify the chain."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from clinic.db import utc_now
+from clinic.extensions import db
+from clinic.models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+# Arbitrary constant naming the PostgreSQL advisory lock that serialises the chain.
+_CHAIN_LOCK_ID = 7_294_011
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def canonical_content(event: AuditEvent) -> str:
+    """Return the text the HMAC covers: every column except id and the hashes."""
+    return _json(
+        {
+            "occurred_at": _iso(event.occurred_at),
+            "clinical_at": _iso(event.clinical_at),
+            "user_id": event.user_id,
+            "username": event.username,
+            "patient_id": event.patient_id,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "detail": event.detail,
+            "ip": event.ip,
+            "session_id": event.session_id,
+        }
+    )
+
+
+def chain_hash(key: bytes, prev_hash: str, content: str) -> str:
+    """Return the HMAC-SHA256 of a row given the previous row's hash."""
+    return hmac.new(key, (prev_hash + "\n" + content).encode(), hashlib.sha256).hexdigest()
+
+
+def _key() -> bytes:
+    return current_app.config["AUDIT_HMAC_KEY"].encode()
+
+
+def record(
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+    patient_id: int | None = None,
+    clinical_at: datetime | None = None,
+    detail: dict[str, Any] | None = None,
+    user=None,
+    username: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain in the current transaction; the caller commits."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    session_row = g.get("user_session") if has_request_context() else None
+    event = AuditEvent(
+        # Microseconds dropped: both databases then hand back exactly what was hashed.
+        occurred_at=utc_now().replace(microsecond=0),
+        clinical_at=clinical_at.replace(microsecond=0) if clinical_at else None,
+        user_id=user.id if user is not None else None,
+        username=username or (user.username if user is not None else None),
+        patient_id=patient_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        detail=_json(detail or {}),
+        ip=request.remote_addr if has_request_context() else None,
+        session_id=session_row.id if session_row is not None else None,
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Held to commit, so two transactions cannot both extend the chain from one row.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_ID})
+    previous = db.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    event.prev_hash = previous or GENESIS_HASH
+    event.hash = chain_hash(_key(), event.prev_hash, canonical_content(event))
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Return the before/after detail of the fields that differ."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {"before": {k: before.get(k) for k in keys}, "after": {k: after[k] for k in keys}}
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows_checked: int
+    first_broken_id: int | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_id is None
+
+
+def verify_chain(batch_size: int = 5000) -> ChainReport:
+    """Recompute the chain in id order and name the first row that does not match."""
+    key = _key()
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    while True:
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
+        ).all()
+        if not rows:
+            return ChainReport(checked, None, None)
+        for event in rows:
+            if event.prev_hash != expected_prev:
+                return ChainReport(
+                    checked, event.id, "links to a previous row that is missing or was changed"
+                )
+            if event.hash != chain_hash(key, event.prev_hash, canonical_content(event)):
+                return ChainReport(checked, event.id, "content does not match its hash")
+            expected_prev = event.hash
+            checked += 1
+            last_id = event.id
+        db.session.expunge_all()

@@ -1,0 +1,133 @@
+"""Authentication: password check with lockout, and the life of a server-side session."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from clinic import audit
+from clinic.auth.passwords import verify_password
+from clinic.db import utc_now
+from clinic.extensions import db
+from clinic.models import LoginThrottle, User, UserSession
+
+
+def normalise_username(name: str) -> str:
+    return name.strip().lower()
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None
+    locked_until: datetime | None = None
+
+
+def authenticate(username: str, password: str) -> LoginOutcome:
+    """Check a login attempt, counting failures per name; write the audit event."""
+    name = normalise_username(username)
+    now = utc_now()
+    throttle = db.session.get(LoginThrottle, name)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        audit.record("login_failed", username=name, detail={"reason": "locked"})
+        return LoginOutcome(None, throttle.locked_until)
+
+    user = db.session.scalar(select(User).where(User.username == name))
+    valid = verify_password(user.password_hash if user else None, password)
+    if valid and user is not None and user.active:
+        if throttle is not None:
+            db.session.delete(throttle)
+        return LoginOutcome(user)
+
+    if throttle is None:
+        throttle = LoginThrottle(username=name, failed_count=0)
+        db.session.add(throttle)
+    throttle.failed_count += 1
+    throttle.last_failed_at = now
+    locked_until = None
+    if throttle.failed_count >= current_app.config["LOGIN_MAX_FAILURES"]:
+        locked_until = now + current_app.config["LOGIN_LOCKOUT"]
+        throttle.locked_until = locked_until
+        throttle.failed_count = 0
+    reason = "inactive" if (valid and user is not None) else "bad credentials"
+    audit.record(
+        "login_failed",
+        user=user,
+        username=name,
+        detail={"reason": reason, "locked": locked_until is not None},
+    )
+    return LoginOutcome(None, locked_until)
+
+
+def start_session(user: User) -> UserSession:
+    """Create the server-side session for a successful login and audit it."""
+    session_row = UserSession(
+        token=secrets.token_urlsafe(32),
+        user=user,
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:255],
+    )
+    db.session.add(session_row)
+    db.session.flush()
+    user.session_token = session_row.token
+    g.user_session = session_row
+    audit.record("login", user=user, object_type="session", object_id=session_row.id)
+    return session_row
+
+
+def end_session(session_row: UserSession, reason: str, *, by: User | None = None) -> None:
+    """Mark a session ended so its cookie no longer authenticates anyone."""
+    if session_row.ended_at is not None:
+        return
+    session_row.ended_at = utc_now()
+    session_row.ended_reason = reason
+    action = "logout" if reason == "logout" else "session_ended"
+    audit.record(
+        action,
+        user=by or session_row.user,
+        object_type="session",
+        object_id=session_row.id,
+        detail={"reason": reason, "session_user": session_row.user.username},
+    )
+
+
+def load_session(token: str) -> User | None:
+    """Return the user of a live session, ending it here if it is idle or too old."""
+    session_row = db.session.scalar(select(UserSession).where(UserSession.token == token))
+    if session_row is None or session_row.ended_at is not None:
+        return None
+    cfg = current_app.config
+    now = utc_now()
+    reason = None
+    if now - session_row.created_at > cfg["SESSION_ABSOLUTE_LIMIT"]:
+        reason = "expired"
+    elif now - session_row.last_seen_at > cfg["SESSION_IDLE_LIMIT"]:
+        reason = "idle"
+    elif not session_row.user.active:
+        reason = "account deactivated"
+    if reason is not None:
+        end_session(session_row, reason)
+        db.session.commit()
+        g.session_end_reason = reason
+        return None
+    if now - session_row.last_seen_at >= cfg["SESSION_TOUCH_INTERVAL"]:
+        session_row.last_seen_at = now
+        # Committed here: a page that only reads would otherwise roll the touch back.
+        db.session.commit()
+    g.user_session = session_row
+    user = session_row.user
+    user.session_token = token
+    return user
+
+
+def end_sessions_of(user: User, reason: str, *, by: User) -> int:
+    """End every live session of `user`; return how many were ended."""
+    live = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    ).all()
+    for session_row in live:
+        end_session(session_row, reason, by=by)
+    return len(live)

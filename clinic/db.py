@@ -1,0 +1,106 @@
+"""Database plumbing: a UTC-only datetime column and the SQLite connection discipline."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+
+def utc_now() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Store aware datetimes as UTC and hand them back aware; refuse naive ones.
+
+    SQLite drops tzinfo, and a naive datetime is ambiguous on a ward that changes clocks twice a year.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} refused: times must carry a time zone")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str) -> None:
+    """Apply the per-connection pragmas and make every transaction `BEGIN IMMEDIATE`.
+
+    A deferred transaction that later writes is refused at once with "database is locked"
+    (the busy timeout is not honoured on upgrade), and almost every request here writes at
+    least an audit row. The busy handler also sleeps up to 100 ms between retries, so writers
+    first queue on a process-wide `flock`, which the kernel drops if a holder is killed.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from pysqlite so we can emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        record = conn.connection._connection_record
+        if record is not None and "write_lock_fd" not in record.info:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            record.info["write_lock_fd"] = fd
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    # Released on check-in, which follows the COMMIT itself: releasing in the engine's
+    # "commit" event would let the next writer in before SQLite has finished committing.
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        fd = record.info.pop("write_lock_fd", None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops its flock
+
+
+def append_only_ddl(table: str, dialect: str) -> list[str]:
+    """Return the statements that make `table` reject UPDATE and DELETE at the database."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            for verb in ("UPDATE", "DELETE")
+        ]
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION clinic_reject_change() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION clinic_reject_change()",
+        ]
+    raise NotImplementedError(f"no append-only triggers for {dialect}")
+
+
+def drop_append_only_ddl(table: str, dialect: str) -> list[str]:
+    """Return the statements that undo `append_only_ddl`."""
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_{verb}" for verb in ("update", "delete")]
+    return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"]
