@@ -1,0 +1,1 @@
+"""Pure clinical scoring rules: NEWS2, withdrawal scales, input limits and shifts."""

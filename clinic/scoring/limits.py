@@ -1,0 +1,197 @@
+"""Input limits for vital signs: refuse the impossible, confirm the extreme, flag the abnormal.
+
+The defaults are REFERENCE §6; a unit may pass its own ``limits`` mapping to ``check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import MappingProxyType
+
+REFUSE = "refuse"
+CONFIRM = "confirm"
+FLAG = "flag"
+OK = "ok"
+TIERS: tuple[str, ...] = (REFUSE, CONFIRM, FLAG, OK)
+
+_TENTH = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive range; None leaves that end open."""
+
+    low: Decimal | None = None
+    high: Decimal | None = None
+
+    def __contains__(self, value: Decimal) -> bool:
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def __str__(self) -> str:
+        if self.low is None:
+            return f"≤{self.high}"
+        if self.high is None:
+            return f"≥{self.low}"
+        return f"{self.low}–{self.high}"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The ranges for one parameter: possible (else refuse), plausible (else confirm), normal."""
+
+    label: str
+    unit: str
+    #: 0 for whole numbers, 1 for tenths.
+    decimals: int
+    possible: Range
+    plausible: Range | None = None
+    normal: Range | None = None
+    #: Values that look like °F, for which the Celsius conversion is offered instead.
+    fahrenheit: Range | None = None
+    #: Meter readings stored as words (glucose "LO"/"HI") and what each means.
+    meter_readings: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The tier of one entered value, why, and the value as it should be stored."""
+
+    tier: str
+    message: str
+    value: int | Decimal | str | None = None
+
+    @property
+    def saveable(self) -> bool:
+        """Return whether the value may be saved (perhaps only with a confirmation)."""
+        return self.tier != REFUSE
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Return whether saving needs the "re-measured and confirmed" tick."""
+        return self.tier == CONFIRM
+
+
+def _range(low: str | None, high: str | None) -> Range:
+    return Range(None if low is None else Decimal(low), None if high is None else Decimal(high))
+
+
+LIMITS: Mapping[str, Limit] = MappingProxyType({
+    "respiratory_rate": Limit(
+        "Respiratory rate", "/min", 0, _range("1", "60"), _range("9", "29"), _range("12", "20")
+    ),
+    "heart_rate": Limit(
+        "Heart rate", "/min", 0, _range("20", "250"), _range("40", "150"), _range("51", "90")
+    ),
+    "systolic_bp": Limit(
+        "Systolic BP", "mmHg", 0, _range("40", "300"), _range("80", "200"), _range("111", "219")
+    ),
+    "diastolic_bp": Limit(
+        "Diastolic BP", "mmHg", 0, _range("10", "200"), _range("40", "120"), _range("60", "90")
+    ),
+    "temperature": Limit(
+        "Temperature",
+        "°C",
+        1,
+        _range("30.0", "44.0"),
+        _range("35.0", "39.4"),
+        _range("36.1", "38.0"),
+        fahrenheit=_range("86", "113"),
+    ),
+    "spo2": Limit("SpO2", "%", 0, _range("50", "100"), _range("85", None), _range("96", None)),
+    "glucose": Limit(
+        "Capillary glucose",
+        "mmol/L",
+        1,
+        _range("0.5", "50.0"),
+        _range("4.0", "20.0"),
+        _range("4.0", "7.8"),
+        meter_readings={"LO": "below the meter's range", "HI": "above the meter's range"},
+    ),
+    "pain": Limit("Pain score", "", 0, _range("0", "10")),
+})
+
+PARAMETERS: tuple[str, ...] = tuple(LIMITS)
+
+
+def fahrenheit_to_celsius(value: Decimal | int | float | str) -> Decimal:
+    """Return a Fahrenheit temperature in °C, rounded half-up to 0.1."""
+    fahrenheit = Decimal(str(value))
+    return ((fahrenheit - 32) * 5 / 9).quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+
+def check(
+    parameter: str,
+    value: object,
+    *,
+    systolic: int | Decimal | None = None,
+    limits: Mapping[str, Limit] = LIMITS,
+) -> Verdict:
+    """Return the tier and message for one entered value of a parameter."""
+    if parameter not in limits:
+        raise ValueError(f"{parameter!r} is not a parameter with input limits")
+    limit = limits[parameter]
+
+    if isinstance(value, str) and value.strip().upper() in limit.meter_readings:
+        word = value.strip().upper()
+        meaning = limit.meter_readings[word]
+        return Verdict(
+            CONFIRM, f"{limit.label} meter reading {word} ({meaning}): re-measure and confirm", word
+        )
+
+    number = _number(value)
+    if number is None:
+        return Verdict(REFUSE, f"{limit.label} must be a number")
+    if limit.decimals == 0:
+        if number != number.to_integral_value():
+            return Verdict(REFUSE, f"{limit.label} must be a whole number")
+        stored: int | Decimal = int(number)
+    else:
+        step = Decimal(1).scaleb(-limit.decimals)
+        try:
+            stored = number.quantize(step)
+        except InvalidOperation:
+            stored = number
+        if stored != number:
+            return Verdict(REFUSE, f"{limit.label} is recorded to {step} {limit.unit}".rstrip())
+    shown = f"{limit.label} {stored}"
+
+    if limit.fahrenheit is not None and stored in limit.fahrenheit and stored not in limit.possible:
+        celsius = fahrenheit_to_celsius(stored)
+        return Verdict(REFUSE, f"{shown} looks like °F (= {celsius} °C); enter °C")
+    if stored not in limit.possible:
+        return Verdict(
+            REFUSE, f"{shown} is outside the possible range {_with_unit(limit.possible, limit)}"
+        )
+    if parameter == "diastolic_bp" and systolic is not None:
+        systolic_number = _number(systolic)
+        if systolic_number is not None and stored >= systolic_number:
+            return Verdict(REFUSE, f"{shown} must be below the systolic ({systolic})")
+    if limit.plausible is not None and stored not in limit.plausible:
+        if limit.plausible.low is not None and stored < limit.plausible.low:
+            extreme = f"very low (below {_with_unit(limit.plausible.low, limit)})"
+        else:
+            extreme = f"very high (above {_with_unit(limit.plausible.high, limit)})"
+        return Verdict(CONFIRM, f"{shown} is {extreme}: re-measure and confirm", stored)
+    if limit.normal is not None and stored not in limit.normal:
+        side = "below" if limit.normal.low is not None and stored < limit.normal.low else "above"
+        return Verdict(
+            FLAG, f"{shown} is {side} the normal range {_with_unit(limit.normal, limit)}", stored
+        )
+    return Verdict(OK, "", stored)
+
+
+def _number(value: object) -> Decimal | None:
+    # bool is an int subclass; a ticked box is not a measurement.
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _with_unit(value: object, limit: Limit) -> str:
+    return f"{value} {limit.unit}".rstrip()
