@@ -99,16 +99,23 @@ def seed() -> bool:
     return True
 
 
-def main() -> None:
-    """Migrate the instance database, seed the demo ward and serve it on 127.0.0.1."""
+def prepare(app) -> bool:
+    """Bring the app's database to the newest schema and seed it; keep data already there."""
     from flask_migrate import upgrade
 
-    from clinic import MIGRATIONS_DIR, create_app
+    from clinic import MIGRATIONS_DIR
 
-    app = create_app("demo")
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
-        created = seed()
+        return seed()
+
+
+def main() -> None:
+    """Migrate the instance database, seed the demo ward and serve it on 127.0.0.1."""
+    from clinic import create_app
+
+    app = create_app("demo")
+    created = prepare(app)
     port = int(os.environ.get("PORT", "5000"))
     print()
     print("Detox record demo", "(new demo ward created)" if created else "(existing data kept)")

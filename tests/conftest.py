@@ -1,13 +1,15 @@
 """Fixtures: a migrated database per test (SQLite by default, PostgreSQL when asked), and factories.
 
-Set CLINIC_TEST_DATABASE_URL to run the suite against PostgreSQL; it migrates that database once
-per run and empties every table after each test, so the suite can be rerun on the same database.
+Set CLINIC_TEST_DATABASE_URL to run the suite against PostgreSQL. Each run migrates a schema of
+its own in that database (so two runs at once do not collide), empties every table after each
+test, and drops the schema at the end, so the suite can be rerun on the same database.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from datetime import date, timedelta
 from itertools import count
 
@@ -21,34 +23,42 @@ from clinic.extensions import db
 from config import TestConfig, normalise_database_url
 
 PG_URL = os.environ.get("CLINIC_TEST_DATABASE_URL")
+PG_SCHEMA = f"pytest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 PASSWORD = "correct-horse-battery"
 
 
 def _config(uri: str, **overrides):
-    attrs = {"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False, **overrides}
+    attrs = {"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False}
+    if uri.startswith("postgresql"):
+        attrs["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "connect_args": {"options": f"-csearch_path={PG_SCHEMA}"},
+        }
+    attrs.update(overrides)
     return type("PerTestConfig", (TestConfig,), attrs)
 
 
-def reset_postgres_schema(url: str) -> None:
+def _run_sql(url: str, statement: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(statement))
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
-    """Migrate a database once per run: a SQLite file to copy, or the PostgreSQL test database."""
+    """Migrate a database once per run: a SQLite file to copy, or a PostgreSQL schema."""
     if PG_URL:
         url = normalise_database_url(PG_URL)
-        reset_postgres_schema(url)
-        app = create_app(_config(url))
-        with app.app_context():
-            upgrade(directory=MIGRATIONS_DIR)
-            db.engine.dispose()
-        yield url
-        reset_postgres_schema(url)
+        _run_sql(url, f"CREATE SCHEMA {PG_SCHEMA}")
+        try:
+            app = create_app(_config(url))
+            with app.app_context():
+                upgrade(directory=MIGRATIONS_DIR)
+                db.engine.dispose()
+            yield url
+        finally:
+            _run_sql(url, f"DROP SCHEMA {PG_SCHEMA} CASCADE")
         return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     app = create_app(_config(f"sqlite:///{path}"))
