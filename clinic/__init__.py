@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Flask, abort, request
+from flask import Flask, abort, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -107,15 +107,23 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from clinic.admin import bp as admin_bp
     from clinic.admissions import bp as admissions_bp
+    from clinic.assessments import bp as assessments_bp
     from clinic.audit_report import bp as audit_report_bp
     from clinic.auth import bp as auth_bp
     from clinic.board import bp as board_bp
+    from clinic.escalations import bp as escalations_bp
     from clinic.main import bp as main_bp
+    from clinic.notes import bp as notes_bp
+    from clinic.vitals import bp as vitals_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(admissions_bp)
+    app.register_blueprint(vitals_bp)
+    app.register_blueprint(assessments_bp)
+    app.register_blueprint(notes_bp)
+    app.register_blueprint(escalations_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_report_bp, url_prefix="/audit")
 
@@ -156,7 +164,8 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        return {"logout_form": EmptyForm()}
+        # The key of a form just saved, so the page can discard that browser draft.
+        return {"logout_form": EmptyForm(), "saved_form_key": session.pop("saved_form_key", "")}
 
 
 def register_errors(app: Flask) -> None:

@@ -7,13 +7,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from clinic import audit
+from clinic import audit, entries
 from clinic.admissions import bp, services
+from clinic.admissions import chart as chart_service
 from clinic.admissions.forms import AdmitForm, DischargeForm, TransferForm
 from clinic.auth.decorators import role_required
 from clinic.board.services import choose_unit
 from clinic.db import utc_now
+from clinic.entries import ChartingError
+from clinic.escalations.services import open_escalations
 from clinic.extensions import db
+from clinic.forms import RetractForm
 from clinic.models import Admission, Bed, User
 from clinic.models.patient import SUBSTANCES
 from clinic.models.user import CLINICAL_ROLES
@@ -157,12 +161,57 @@ def _new_patient_from(form: AdmitForm) -> services.NewPatient:
 @role_required(*CLINICAL_ROLES)
 def chart(admission_id: int):
     admission = _load_admission(admission_id)
+    now = utc_now()
+    default_view = "stay" if current_user.has_role("physician") or not admission.is_current else "shift"
+    view = request.args.get("view", default_view)
+    shift = admission.unit.shift_for(now if admission.is_current else admission.discharged_at)
+    if view == "stay":
+        groups = chart_service.by_shift(admission, chart_service.timeline(admission))
+    else:
+        view = "shift"
+        groups = [(shift, chart_service.timeline(admission, since=shift.starts_at))]
     audit.record(
         "view", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
-        detail={"page": "chart"},
+        detail={"page": "chart", "view": view},
     )
     db.session.commit()
-    return render_template("admissions/chart.html", admission=admission, now=utc_now())
+    return render_template(
+        "admissions/chart.html", admission=admission, now=now, view=view, groups=groups,
+        shift=shift, latest_news2=chart_service.latest_news2(admission),
+        latest_scores=chart_service.latest_assessments(admission),
+        open_escalations=open_escalations(admission),
+    )
+
+
+@bp.route("/admissions/<int:admission_id>/entries/<kind>/<int:entry_id>/retract",
+          methods=["GET", "POST"])
+@role_required(*CLINICAL_ROLES)
+def retract(admission_id: int, kind: str, entry_id: int):
+    admission = _load_admission(admission_id)
+    entry = entries.load_entry(kind, entry_id, admission)
+    if entry is None:
+        abort(404)
+    form = RetractForm()
+    if form.validate_on_submit():
+        try:
+            entries.retract(by=current_user, entry=entry, reason=form.reason.data)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            flash("This entry had already been marked entered in error.", "info")
+            return redirect(url_for("admissions.chart", admission_id=admission.id))
+        except ChartingError as error:
+            db.session.rollback()
+            if error.field == "reason":
+                form.reason.errors.append(str(error))
+            else:
+                flash(str(error), "error")
+                return redirect(url_for("admissions.chart", admission_id=admission.id))
+        else:
+            flash("Marked entered in error. It stays on the chart, struck through.", "success")
+            return redirect(url_for("admissions.chart", admission_id=admission.id))
+    return render_template("admissions/retract.html", form=form, admission=admission, entry=entry,
+                           kind=kind), (422 if form.errors else 200)
 
 
 @bp.route("/admissions/<int:admission_id>/transfer", methods=["GET", "POST"])

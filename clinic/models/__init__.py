@@ -1,6 +1,8 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from clinic.models.audit import AuditEvent
+from clinic.models.charting import Assessment, EntryRetraction, NursingNote, VitalSigns
+from clinic.models.escalation import Escalation, EscalationUpdate
 from clinic.models.patient import Admission, AdmissionSubstance, BedMove, Patient
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import LoginThrottle, User, UserSession
@@ -8,12 +10,18 @@ from clinic.models.user import LoginThrottle, User, UserSession
 __all__ = [
     "Admission",
     "AdmissionSubstance",
+    "Assessment",
     "AuditEvent",
     "Bed",
     "BedMove",
+    "EntryRetraction",
+    "Escalation",
+    "EscalationUpdate",
     "LoginThrottle",
+    "NursingNote",
     "Patient",
     "Unit",
     "User",
     "UserSession",
+    "VitalSigns",
 ]

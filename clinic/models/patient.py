@@ -113,6 +113,11 @@ class Admission(db.Model):
     #: One of DISPOSITIONS.
     disposition: Mapped[str | None] = mapped_column(String(40))
     discharge_note: Mapped[str | None] = mapped_column(Text)
+    #: NEWS2 SpO2 scale: 2 only for confirmed hypercapnic respiratory failure, on a recorded
+    #: clinician decision (who and when below).
+    spo2_scale: Mapped[int] = mapped_column(default=1, server_default="1")
+    spo2_scale_set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    spo2_scale_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     patient: Mapped[Patient] = relationship(back_populates="admissions")
     unit: Mapped[Unit] = relationship()
@@ -120,6 +125,7 @@ class Admission(db.Model):
     admitted_by: Mapped[User] = relationship(foreign_keys=[admitted_by_id])
     attending_physician: Mapped[User | None] = relationship(foreign_keys=[attending_physician_id])
     discharged_by: Mapped[User | None] = relationship(foreign_keys=[discharged_by_id])
+    spo2_scale_set_by: Mapped[User | None] = relationship(foreign_keys=[spo2_scale_set_by_id])
     substances: Mapped[list[AdmissionSubstance]] = relationship(
         back_populates="admission",
         order_by="(AdmissionSubstance.is_primary.desc(), AdmissionSubstance.id)",

@@ -1,0 +1,137 @@
+"""Rules shared by every charted entry: clinical time, late entries, idempotency, amendments."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import aliased
+
+from clinic import audit
+from clinic.db import utc_now
+from clinic.extensions import db
+from clinic.models import Admission, EntryRetraction, User
+from clinic.models.charting import ENTRY_MODELS, ClinicalEntry
+
+#: Roles that may amend (correct or retract) an entry written by someone else.
+AMEND_ANY_ROLES = ("charge_nurse",)
+
+
+class ChartingError(Exception):
+    """A broken charting rule, with the form field it belongs next to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def check_clinical_time(observed_at: datetime, admission: Admission, *, field="observed_at") -> None:
+    """Refuse a clinical time in the future or outside the admission."""
+    if observed_at.tzinfo is None:
+        raise ValueError("clinical time must be aware")
+    if observed_at > utc_now():
+        raise ChartingError("The time cannot be in the future.", field)
+    if observed_at < admission.admitted_at - timedelta(minutes=1):
+        raise ChartingError("The time is before this admission began.", field)
+    if admission.discharged_at is not None and observed_at > admission.discharged_at:
+        raise ChartingError("The time is after this patient's discharge.", field)
+
+
+def check_can_chart(admission: Admission) -> None:
+    if not admission.is_current:
+        raise ChartingError("This admission has ended; new entries cannot be charted on it.")
+
+
+def is_late(admission: Admission, observed_at: datetime, recorded_at: datetime) -> bool:
+    """Return whether an entry is late under the unit's late-entry limit."""
+    return recorded_at - observed_at > timedelta(minutes=admission.unit.late_entry_minutes)
+
+
+def existing_by_key(model: type[ClinicalEntry], key: str) -> ClinicalEntry | None:
+    """Return the entry already saved from the form with this idempotency key."""
+    return db.session.scalar(select(model).where(model.idempotency_key == key))
+
+
+def current_filter(model: type[ClinicalEntry]):
+    """Return the condition "neither superseded nor retracted" for `model` rows."""
+    newer = aliased(model)
+    return ~exists().where(newer.supersedes_id == model.id) & ~exists().where(
+        EntryRetraction.entry_kind == model.kind, EntryRetraction.entry_id == model.id
+    )
+
+
+def is_superseded(entry: ClinicalEntry) -> bool:
+    model = type(entry)
+    return db.session.scalar(select(exists().where(model.supersedes_id == entry.id)))
+
+
+def retraction_of(entry: ClinicalEntry) -> EntryRetraction | None:
+    return db.session.scalar(
+        select(EntryRetraction).where(
+            EntryRetraction.entry_kind == entry.kind, EntryRetraction.entry_id == entry.id
+        )
+    )
+
+
+def check_can_amend(user: User, entry: ClinicalEntry) -> None:
+    """Allow only the author or a charge nurse to correct or retract a current entry."""
+    if entry.recorded_by_id != user.id and not user.has_role(*AMEND_ANY_ROLES):
+        raise ChartingError("Only the person who charted this entry, or a charge nurse, may amend it.")
+    if is_superseded(entry):
+        raise ChartingError("This entry has already been corrected; amend the newest version.")
+    if retraction_of(entry) is not None:
+        raise ChartingError("This entry has been marked entered in error.")
+
+
+def history(entry: ClinicalEntry) -> list[ClinicalEntry]:
+    """Return the versions of an entry, oldest first, ending with `entry`."""
+    versions = [entry]
+    while versions[0].supersedes is not None:
+        versions.insert(0, versions[0].supersedes)
+    return versions
+
+
+def retract(*, by: User, entry: ClinicalEntry, reason: str) -> EntryRetraction:
+    """Mark an entry entered in error; it stays readable, struck through, out of scores."""
+    check_can_amend(by, entry)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ChartingError("Give the reason this entry was entered in error.", "reason")
+    retraction = EntryRetraction(
+        entry_kind=entry.kind, entry_id=entry.id, admission_id=entry.admission_id,
+        reason=reason, retracted_by=by,
+    )
+    db.session.add(retraction)
+    db.session.flush()
+    audit.record(
+        "retract", object_type=entry.kind, object_id=entry.id, patient_id=entry.admission.patient_id,
+        clinical_at=entry.observed_at, detail={"reason": reason},
+    )
+    return retraction
+
+
+def load_entry(kind: str, entry_id: int, admission: Admission) -> ClinicalEntry | None:
+    """Return the entry of `kind` with this id if it belongs to `admission`."""
+    model = ENTRY_MODELS.get(kind)
+    if model is None:
+        return None
+    entry = db.session.get(model, entry_id)
+    if entry is None or entry.admission_id != admission.id:
+        return None
+    return entry
+
+
+def stamp(entry: ClinicalEntry, *, by: User, admission: Admission, idempotency_key: str,
+          supersedes: ClinicalEntry | None, reason: str | None) -> None:
+    """Fill in the columns every entry shares, checking the correction rules."""
+    entry.admission = admission
+    entry.recorded_by = by
+    entry.recorded_at = utc_now()
+    entry.idempotency_key = idempotency_key
+    entry.is_late = is_late(admission, entry.observed_at, entry.recorded_at)
+    if supersedes is not None:
+        check_can_amend(by, supersedes)
+        if not (reason or "").strip():
+            raise ChartingError("Give the reason for the correction.", "correction_reason")
+        entry.supersedes = supersedes
+        entry.correction_reason = reason.strip()

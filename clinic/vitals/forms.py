@@ -1,0 +1,77 @@
+"""The vital-signs form: typed text checked against the input limits."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from wtforms import BooleanField, RadioField, SelectField, StringField
+
+from clinic.forms import EntryForm
+from clinic.vitals.services import CONSCIOUSNESS, MEASURED, OXYGEN_DEVICES, check_values
+
+
+def _number(label: str, *, decimal: bool = False) -> StringField:
+    # Text, not IntegerField: the limits give the messages, and "98.6" must reach them intact.
+    return StringField(
+        label, render_kw={"inputmode": "decimal" if decimal else "numeric", "autocomplete": "off"}
+    )
+
+
+class VitalsForm(EntryForm):
+    heart_rate = _number("Heart rate")
+    systolic_bp = _number("Systolic BP")
+    diastolic_bp = _number("Diastolic BP")
+    respiratory_rate = _number("Respiratory rate")
+    temperature = _number("Temperature", decimal=True)
+    spo2 = _number("SpO₂")
+    air_or_oxygen = RadioField(
+        "Air or oxygen", choices=[("air", "Air"), ("oxygen", "Oxygen")], validate_choice=False
+    )
+    oxygen_device = SelectField(
+        "Oxygen device", choices=[("", "Choose…"), *OXYGEN_DEVICES.items()], validate_choice=False
+    )
+    oxygen_flow = _number("Oxygen flow", decimal=True)
+    consciousness = RadioField(
+        "Consciousness (ACVPU)", choices=list(CONSCIOUSNESS.items()), validate_choice=False
+    )
+    pain = _number("Pain (0–10)")
+    glucose = _number("Capillary glucose", decimal=True)
+    confirmed = BooleanField("Re-measured and confirmed")
+
+    checked = None
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        self.checked = check_values(
+            {name: getattr(self, name).data for name in MEASURED}, confirmed=self.confirmed.data
+        )
+        for name, message in self.checked.errors.items():
+            getattr(self, name).errors.append(message)
+        if self.air_or_oxygen.data not in (None, "", "None", "air", "oxygen"):
+            self.air_or_oxygen.errors.append("Choose air or oxygen.")
+        if self.consciousness.data not in (None, "", "None", *CONSCIOUSNESS):
+            self.consciousness.errors.append("Choose A, C, V, P or U.")
+        if self.on_oxygen:
+            if not self.oxygen_device.data:
+                self.oxygen_device.errors.append("Choose the oxygen device.")
+            if self.oxygen_flow_value is None:
+                self.oxygen_flow.errors.append("Enter the flow in L/min (0.1–60).")
+        return valid and not any(f.errors for f in self)
+
+    @property
+    def on_oxygen(self) -> bool | None:
+        return {"air": False, "oxygen": True}.get(self.air_or_oxygen.data)
+
+    @property
+    def consciousness_value(self) -> str | None:
+        return self.consciousness.data if self.consciousness.data in CONSCIOUSNESS else None
+
+    @property
+    def oxygen_flow_value(self) -> Decimal | None:
+        try:
+            flow = Decimal((self.oxygen_flow.data or "").strip())
+        except InvalidOperation:
+            return None
+        if not flow.is_finite() or not Decimal("0.1") <= flow <= Decimal("60"):
+            return None
+        return flow.quantize(Decimal("0.1"))

@@ -1,0 +1,164 @@
+"""Chart, view and correct vital-signs sets."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from clinic import audit, entries
+from clinic.auth.decorators import role_required
+from clinic.entries import ChartingError
+from clinic.escalations.services import open_escalations
+from clinic.extensions import db
+from clinic.models import VitalSigns
+from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, saved
+from clinic.scoring import news2
+from clinic.timefmt import from_local
+from clinic.vitals import bp
+from clinic.vitals.forms import VitalsForm
+from clinic.vitals.services import CONSCIOUSNESS, MEASURED, OXYGEN_DEVICES, record_vitals
+
+
+def _vitals_or_404(admission, vitals_id: int) -> VitalSigns:
+    vitals = entries.load_entry("vitals", vitals_id, admission)
+    if vitals is None:
+        abort(404)
+    return vitals
+
+
+def _prefill(form: VitalsForm, vitals: VitalSigns) -> None:
+    for name in MEASURED:
+        value = getattr(vitals, name)
+        getattr(form, name).data = "" if value is None else str(value)
+    form.air_or_oxygen.data = {True: "oxygen", False: "air"}.get(vitals.on_oxygen)
+    form.oxygen_device.data = vitals.oxygen_device or ""
+    form.oxygen_flow.data = str(vitals.oxygen_flow) if vitals.oxygen_flow is not None else ""
+    form.consciousness.data = vitals.consciousness
+    form.observed_at.data = vitals.observed_at.astimezone(vitals.admission.unit.zone).replace(
+        tzinfo=None
+    )
+
+
+def _save(form: VitalsForm, admission, supersedes: VitalSigns | None = None):
+    """Save the form or put the refusal next to its field; return the new set or None."""
+    already = entries.existing_by_key(VitalSigns, form.idempotency_key.data)
+    if already is not None:
+        flash("This set was already saved; it has not been charted twice.", "info")
+        return already
+    try:
+        vitals = record_vitals(
+            by=current_user, admission=admission,
+            observed_at=from_local(form.observed_at.data, admission.unit.zone),
+            checked=form.checked, on_oxygen=form.on_oxygen,
+            oxygen_device=form.oxygen_device.data or None, oxygen_flow=form.oxygen_flow_value,
+            consciousness=form.consciousness_value, confirmed=form.confirmed.data,
+            idempotency_key=form.idempotency_key.data, supersedes=supersedes,
+            correction_reason=form.correction_reason.data,
+        )
+        db.session.commit()
+        return vitals
+    except ChartingError as error:
+        db.session.rollback()
+        field = getattr(form, error.field, None) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, str(error)]
+        else:
+            form.form_errors.append(str(error))
+    except IntegrityError:
+        # Two taps raced past the check above: the other one saved it.
+        db.session.rollback()
+        already = entries.existing_by_key(VitalSigns, form.idempotency_key.data)
+        if already is not None:
+            flash("This set was already saved; it has not been charted twice.", "info")
+            return already
+        raise
+    return None
+
+
+def _render(form, admission, *, correcting=None, status=200):
+    return render_template(
+        "vitals/form.html", form=form, admission=admission, correcting=correcting,
+        consciousness=CONSCIOUSNESS, devices=OXYGEN_DEVICES,
+        next_url=request.values.get("next", ""),
+    ), status
+
+
+def _convert_temperature(form) -> bool:
+    """Apply the offered °F → °C conversion; return whether the button was pressed."""
+    converted = request.form.get("use_celsius")
+    if not converted:
+        return False
+    form.temperature.data = converted
+    form.temperature.errors = []
+    flash(f"Temperature converted to {converted} °C. Check it, then save.", "info")
+    return True
+
+
+@bp.route("/admissions/<int:admission_id>/vitals/new", methods=["GET", "POST"])
+@role_required(*CHARTING_ROLES)
+def new(admission_id: int):
+    admission = admission_or_404(admission_id)
+    form = VitalsForm()
+    if request.method == "GET":
+        form.observed_at.data = local_now(admission.unit)
+        if not admission.is_current:
+            flash("This admission has ended; new entries cannot be charted on it.", "error")
+    if request.method == "POST" and _convert_temperature(form):
+        return _render(form, admission)
+    if form.validate_on_submit():
+        vitals = _save(form, admission)
+        if vitals is not None:
+            return saved(
+                form.idempotency_key.data,
+                safe_next(url_for("vitals.show", admission_id=admission.id, vitals_id=vitals.id)),
+            )
+    return _render(form, admission, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/admissions/<int:admission_id>/vitals/<int:vitals_id>")
+@role_required(*CHARTING_ROLES)
+def show(admission_id: int, vitals_id: int):
+    admission = admission_or_404(admission_id)
+    vitals = _vitals_or_404(admission, vitals_id)
+    audit.record("view", object_type="vitals", object_id=vitals.id,
+                 patient_id=admission.patient_id, detail={"page": "vitals"})
+    db.session.commit()
+    result = None
+    if vitals.news2_total is not None:
+        result = news2.News2Result(vitals.news2_total, vitals.news2_band, vitals.news2_points,
+                                   vitals.spo2_scale)
+    return render_template(
+        "vitals/show.html", admission=admission, vitals=vitals, result=result,
+        versions=entries.history(vitals), superseded=entries.is_superseded(vitals),
+        retraction=entries.retraction_of(vitals), escalations=open_escalations(admission),
+        consciousness=CONSCIOUSNESS, devices=OXYGEN_DEVICES,
+    )
+
+
+@bp.route("/admissions/<int:admission_id>/vitals/<int:vitals_id>/correct", methods=["GET", "POST"])
+@role_required(*CHARTING_ROLES)
+def correct(admission_id: int, vitals_id: int):
+    admission = admission_or_404(admission_id)
+    original = _vitals_or_404(admission, vitals_id)
+    try:
+        entries.check_can_amend(current_user, original)
+    except ChartingError as error:
+        flash(str(error), "error")
+        return redirect(url_for("vitals.show", admission_id=admission.id, vitals_id=original.id))
+    form = VitalsForm()
+    if request.method == "GET":
+        _prefill(form, original)
+    if request.method == "POST" and _convert_temperature(form):
+        return _render(form, admission, correcting=original)
+    if form.validate_on_submit():
+        if not (form.correction_reason.data or "").strip():
+            form.correction_reason.errors.append("Give the reason for the correction.")
+        else:
+            vitals = _save(form, admission, supersedes=original)
+            if vitals is not None:
+                flash("Correction saved; the original stays readable in the history.", "success")
+                return saved(form.idempotency_key.data,
+                             url_for("vitals.show", admission_id=admission.id, vitals_id=vitals.id))
+    return _render(form, admission, correcting=original,
+                   status=422 if request.method == "POST" else 200)
