@@ -138,7 +138,8 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def require_login():
         # A second line behind each view's own decorator: a route that forgets it stays closed.
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        public = PUBLIC_ENDPOINTS | set(app.config.get("EXTRA_PUBLIC_ENDPOINTS", ()))
+        if request.endpoint in public or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
             from clinic.extensions import login_manager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
@@ -67,9 +68,9 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str) ->
     def _on_begin(conn):
         record = conn.connection._connection_record
         if record is not None and "write_lock_fd" not in record.info:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            record.info["write_lock_fd"] = fd
+            fd = _acquire(lock_path, busy_timeout_ms / 1000)
+            if fd is not None:
+                record.info["write_lock_fd"] = fd
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     # Released on check-in, which follows the COMMIT itself: releasing in the engine's
@@ -79,6 +80,27 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str) ->
         fd = record.info.pop("write_lock_fd", None)
         if fd is not None:
             os.close(fd)  # closing the descriptor drops its flock
+
+
+def _acquire(lock_path: str, timeout: float) -> int | None:
+    """Take the write lock, or give up after `timeout` seconds and return None.
+
+    Giving up leaves the wait to SQLite, which then answers "database is locked" (a clean 503)
+    instead of hanging for ever when one thread already holds the lock on another connection.
+    """
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    delay = 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.005)
 
 
 def append_only_ddl(table: str, dialect: str) -> list[str]:

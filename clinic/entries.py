@@ -104,7 +104,7 @@ def retract(*, by: User, entry: ClinicalEntry, reason: str) -> EntryRetraction:
     db.session.add(retraction)
     db.session.flush()
     audit.record(
-        "retract", object_type=entry.kind, object_id=entry.id, patient_id=entry.admission.patient_id,
+        "retract", user=by, object_type=entry.kind, object_id=entry.id, patient_id=entry.admission.patient_id,
         clinical_at=entry.observed_at, detail={"reason": reason},
     )
     return retraction

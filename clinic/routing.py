@@ -6,6 +6,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, session, url_for
+from sqlalchemy.orm import joinedload
 
 from clinic.db import utc_now
 from clinic.extensions import db
@@ -16,7 +17,8 @@ CHARTING_ROLES = ("nurse", "charge_nurse", "physician")
 
 
 def admission_or_404(admission_id: int) -> Admission:
-    admission = db.session.get(Admission, admission_id)
+    # The unit comes in the same query: every charting rule needs its zone or late-entry limit.
+    admission = db.session.get(Admission, admission_id, options=[joinedload(Admission.unit)])
     if admission is None:
         abort(404)
     return admission

@@ -10,7 +10,14 @@ from sqlalchemy.orm import selectinload
 
 from clinic.entries import current_filter
 from clinic.extensions import db
-from clinic.models import Admission, Assessment, EntryRetraction, Escalation, NursingNote, VitalSigns
+from clinic.models import (
+    Admission,
+    Assessment,
+    EntryRetraction,
+    Escalation,
+    NursingNote,
+    VitalSigns,
+)
 from clinic.models.charting import ClinicalEntry
 from clinic.scoring.shifts import ShiftInstance
 

@@ -151,14 +151,14 @@ def admit(
         db.session.add(patient)
         db.session.flush()
         audit.record(
-            "create", object_type="patient", object_id=patient.id, patient_id=patient.id,
+            "create", user=by, object_type="patient", object_id=patient.id, patient_id=patient.id,
             detail={"after": patient_snapshot(patient)},
         )
     elif allergies.strip() != patient.allergies:
         before = patient.allergies
         patient.allergies = allergies.strip()
         audit.record(
-            "correct", object_type="patient", object_id=patient.id, patient_id=patient.id,
+            "correct", user=by, object_type="patient", object_id=patient.id, patient_id=patient.id,
             detail={"before": {"allergies": before}, "after": {"allergies": patient.allergies},
                     "reason": "updated at readmission"},
         )
@@ -178,7 +178,7 @@ def admit(
         )
     db.session.flush()
     audit.record(
-        "create", object_type="admission", object_id=admission.id, patient_id=patient.id,
+        "create", user=by, object_type="admission", object_id=admission.id, patient_id=patient.id,
         clinical_at=admitted_at, detail={"after": admission_snapshot(admission)},
     )
     return admission
@@ -200,7 +200,7 @@ def transfer(*, by: User, admission: Admission, to_bed: Bed, reason: str | None)
     db.session.add(move)
     db.session.flush()
     audit.record(
-        "update", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
+        "update", user=by, object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
         detail={"change": "transfer", "before": {"bed": before_label}, "after": {"bed": to_bed.label},
                 "reason": move.reason},
     )
@@ -226,7 +226,7 @@ def discharge(
     admission.discharge_note = (note or "").strip() or None
     db.session.flush()
     audit.record(
-        "update", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
+        "update", user=by, object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
         clinical_at=discharged_at,
         detail={"change": "discharge", **audit.changes(before, admission_snapshot(admission))},
     )

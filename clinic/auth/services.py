@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import current_app, g, request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from clinic import audit
 from clinic.auth.passwords import verify_password
@@ -96,7 +97,9 @@ def end_session(session_row: UserSession, reason: str, *, by: User | None = None
 
 def load_session(token: str) -> User | None:
     """Return the user of a live session, ending it here if it is idle or too old."""
-    session_row = db.session.scalar(select(UserSession).where(UserSession.token == token))
+    session_row = db.session.scalar(
+        select(UserSession).where(UserSession.token == token).options(joinedload(UserSession.user))
+    )
     if session_row is None or session_row.ended_at is not None:
         return None
     cfg = current_app.config

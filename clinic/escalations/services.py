@@ -74,7 +74,7 @@ def _raise(*, by, admission, level, reason, automatic, rule=None, source_kind=No
     db.session.add(escalation)
     db.session.flush()
     audit.record(
-        "create", object_type="escalation", object_id=escalation.id,
+        "create", user=by, object_type="escalation", object_id=escalation.id,
         patient_id=admission.patient_id,
         detail={"level": level, "reason": reason, "rule": rule, "automatic": automatic,
                 "source": f"{source_kind}#{source_id}" if source_kind else None},
@@ -113,7 +113,7 @@ def add_update(
     db.session.add(update)
     db.session.flush()
     audit.record(
-        "update", object_type="escalation", object_id=escalation.id,
+        "update", user=by, object_type="escalation", object_id=escalation.id,
         patient_id=escalation.admission.patient_id, clinical_at=happened_at,
         detail={"update": kind, "informed_who": informed_who, "text": text},
     )

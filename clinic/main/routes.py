@@ -4,7 +4,6 @@ from flask import redirect, url_for
 from flask_login import current_user
 
 from clinic.auth.decorators import role_required
-
 from clinic.main import bp
 from clinic.models.user import CLINICAL_ROLES, ROLES
 

@@ -182,7 +182,7 @@ def record_vitals(
     db.session.add(vitals)
     db.session.flush()
     audit.record(
-        "correct" if supersedes is not None else "create",
+        "correct" if supersedes is not None else "create", user=by,
         object_type="vitals", object_id=vitals.id, patient_id=admission.patient_id,
         clinical_at=observed_at, detail=_audit_detail(vitals, supersedes),
     )

@@ -1,0 +1,208 @@
+"""Run the benchmarks: `python -m bench.run` (see README, "Benchmarks").
+
+Seeds (once, then reuses) a SQLite file and a PostgreSQL database, serves each with gunicorn as
+production would, and prints latency percentiles for the vitals POST next to the bare-insert floor,
+at 1 and 4 concurrent clients, and for the unit board.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from bench import seed as seeding
+from bench.load import Browser, Timings, run_clients, timed, vitals_form
+from config import TestConfig, normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PG_SERVER = os.environ.get("CLINIC_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def database_url(backend: str, size: str) -> str:
+    if backend == "sqlite":
+        OUT.mkdir(exist_ok=True)
+        return f"sqlite:///{OUT / f'bench-{size}.sqlite3'}"
+    return make_url(normalise_database_url(PG_SERVER)).set(
+        database=f"clinic_bench_{size}").render_as_string(hide_password=False)
+
+
+def _fresh_database(backend: str, url: str) -> None:
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm", ".writelock"):
+            Path(make_url(url).database + suffix).unlink(missing_ok=True)
+        return
+    name = make_url(url).database
+    admin = create_engine(normalise_database_url(PG_SERVER), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _is_seeded(backend: str, url: str, expected_sets: int) -> bool:
+    if backend == "sqlite" and not Path(make_url(url).database).exists():
+        return False
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM vital_signs")).scalar()
+        engine.dispose()
+        return count >= expected_sets
+    except Exception:
+        return False
+
+
+def prepare(backend: str, size: str, past: int, days: int, reseed: bool) -> str:
+    from flask_migrate import upgrade
+
+    from clinic import MIGRATIONS_DIR, create_app
+    from clinic.extensions import db
+
+    url = database_url(backend, size)
+    expected = (seeding.BEDS + past) * days * 24
+    if not reseed and _is_seeded(backend, url, expected):
+        print(f"  {backend}/{size}: reusing seeded database", flush=True)
+        return url
+    print(f"  {backend}/{size}: seeding {expected:,} vitals sets …", flush=True)
+    _fresh_database(backend, url)
+    config = type("SeedConfig", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": url, "ARGON2_TIME_COST": 2, "ARGON2_MEMORY_COST": 19456,
+    })
+    app = create_app(config)
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        counts = seeding.seed(past_admissions=past, days=days)
+        if backend == "postgresql":
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        else:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        db.engine.dispose()
+    print(f"    {counts} in {time.perf_counter() - started:.0f} s", flush=True)
+    return url
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(url: str, workers: int):
+    port = _free_port()
+    env = dict(os.environ, CLINIC_CONFIG="production", SECRET_KEY=secrets.token_hex(16),
+               AUDIT_HMAC_KEY=secrets.token_hex(16), DATABASE_URL=url,
+               CLINIC_SESSION_IDLE_MINUTES="600")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "bench.app:app"],
+        cwd=ROOT, env=env,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            status, _ = Browser(port).request("GET", "/login")
+            if status == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _ids(url: str) -> tuple[int, list[int]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        unit_id = conn.execute(text("SELECT id FROM unit WHERE name = 'Bench Ward'")).scalar()
+        admissions = conn.execute(
+            select(text("id")).select_from(text("admission"))
+            .where(text("status = 'admitted'")).order_by(text("id"))
+        ).scalars().all()
+    engine.dispose()
+    return unit_id, list(admissions)
+
+
+def measure(port: int, url: str, requests: int, warmup: int) -> dict[str, dict]:
+    unit_id, admissions = _ids(url)
+    browsers = []
+    for index in range(4):
+        browser = Browser(port)
+        browser.login(f"bench.nurse{index + 1}", seeding.PASSWORD)
+        browsers.append(browser)
+    tokens = [b.csrf(f"/admissions/{admissions[i]}/vitals/new") for i, b in enumerate(browsers)]
+
+    def floor(index: int, timings: Timings, count: int):
+        browser = Browser(port)
+        for n in range(count):
+            timed(browser, "POST", f"/bench/floor/{admissions[(index * 10 + n) % 40]}", {}, 201,
+                  timings)
+
+    def vitals(index: int, timings: Timings, count: int):
+        browser = browsers[index]
+        for n in range(count):
+            admission = admissions[(index * 10 + n) % 40]
+            timed(browser, "POST", f"/admissions/{admission}/vitals/new",
+                  vitals_form(tokens[index], "Europe/London"), 302, timings)
+
+    def board(index: int, timings: Timings, count: int):
+        for _ in range(count):
+            timed(browsers[index], "GET", f"/units/{unit_id}/board", None, 200, timings)
+
+    results = {}
+    for name, work, clients in (("floor", floor, 1), ("vitals", vitals, 1),
+                                ("floor", floor, 4), ("vitals", vitals, 4), ("board", board, 1)):
+        run_clients(clients, lambda i, t, w=work: w(i, t, warmup))
+        per_client = max(1, requests // clients) if clients > 1 else requests
+        timings = run_clients(clients, lambda i, t, w=work, n=per_client: w(i, t, n))
+        results[f"{name} ×{clients}"] = timings.summary()
+    return results
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--past-admissions", type=int, default=460,
+                        help="discharged admissions with 14 days of hourly vitals (default 460: "
+                             "with the 40 current ones, 1,008,000 observations)")
+    parser.add_argument("--requests", type=int, default=400, help="timed requests per scenario")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--reseed", action="store_true", help="rebuild the seeded databases")
+    args = parser.parse_args(argv)
+
+    print("Benchmark: vitals POST and unit board through gunicorn "
+          f"({args.workers} workers, {os.cpu_count()} CPUs)", flush=True)
+    report = {}
+    for backend in args.backends.split(","):
+        url = prepare(backend, "large", args.past_admissions, seeding.DAYS, args.reseed)
+        process, port = serve(url, args.workers)
+        try:
+            report[backend] = measure(port, url, args.requests, warmup=30)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    print()
+    print(f"{'backend':<11} {'scenario':<11} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'errors':>6} {'locked':>6}")
+    for backend, results in report.items():
+        for scenario, s in results.items():
+            print(f"{backend:<11} {scenario:<11} {s['n']:>5} {s['p50']:>8.1f} {s['p95']:>8.1f} "
+                  f"{s['p99']:>8.1f} {s['errors']:>6} {s['locked']:>6}")
+        ratio = results["vitals ×1"]["p50"] / results["floor ×1"]["p50"]
+        print(f"{backend:<11} vitals ×1 p50 / floor ×1 p50 = {ratio:.2f} (target ≤ 2.5); "
+              f"vitals ×4 p99 = {results['vitals ×4']['p99']:.1f} ms (target < 60)")
+
+
+if __name__ == "__main__":
+    main()
