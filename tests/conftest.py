@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from itertools import count
 
 import pytest
+from flask import g, request_started
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -83,6 +84,13 @@ def app(database_template, tmp_path, config_overrides):
         shutil.copy(database_template, path)
         uri = f"sqlite:///{path}"
     app = create_app(_config(uri, **config_overrides))
+
+    def fresh_g(sender, **extra):
+        # Test-client requests reuse the app context pushed below, and with it `g`; production
+        # gives each request its own, so Flask-Login's cached user must not leak between clients.
+        vars(g._get_current_object()).clear()
+
+    request_started.connect(fresh_g, app)
     with app.app_context():
         yield app
         db.session.remove()
