@@ -160,6 +160,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
+    app.add_template_filter(timefmt.ago, "ago")
     app.add_template_filter(lambda code: PROTOCOLS.get(code, code), "protocol_label")
     app.add_template_filter(lambda code: DISPOSITIONS.get(code, code), "disposition_label")
 

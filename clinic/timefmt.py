@@ -33,3 +33,13 @@ def to_local_input(value: datetime | None, zone: ZoneInfo | str | None = None) -
 def from_local(naive: datetime, zone: ZoneInfo | str | None = None) -> datetime:
     """Interpret a wall-clock time typed on a form as a time in `zone`, returned in UTC."""
     return naive.replace(tzinfo=_zone(zone)).astimezone(UTC)
+
+
+def ago(value: datetime | None, now: datetime) -> str:
+    """Say how long ago `value` was, in hours and minutes ("2 h 05 min ago")."""
+    if value is None:
+        return ""
+    minutes = max(0, int((now - value).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min ago"
+    return f"{minutes // 60} h {minutes % 60:02d} min ago"

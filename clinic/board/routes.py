@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from clinic import audit
 from clinic.auth.decorators import role_required
-from clinic.board import bp
+from clinic.board import bp, latest
 from clinic.board.services import board_rows, choose_unit
 from clinic.db import utc_now
 from clinic.extensions import db
@@ -26,6 +26,10 @@ def unit(unit_id: int):
     unit = choose_unit(unit_id)
     rows = board_rows(unit)
     now = utc_now()
+    admission_ids = [r.admission.id for r in rows if r.admission is not None]
+    scores = latest.latest_scores(admission_ids)
+    escalations = latest.open_escalations_by_admission(admission_ids)
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
     patients = [r.admission.patient_id for r in rows if r.admission is not None]
     # One event per page view listing the patients shown keeps the audit write load low.
     audit.record(
@@ -33,8 +37,7 @@ def unit(unit_id: int):
         detail={"patients": patients, "unit": unit.name},
     )
     db.session.commit()
-    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
     return render_template(
         "board/board.html", unit=unit, units=units, rows=rows, now=now,
-        occupied=len(patients), shift=unit.shift_for(now),
+        occupied=len(patients), shift=unit.shift_for(now), scores=scores, escalations=escalations,
     )
