@@ -1,10 +1,20 @@
 """App-wide error pages; a database outage says plainly that nothing was saved."""
 
-from flask import Flask, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from clinic.extensions import db
+
+
+def _same_site_referrer() -> str | None:
+    """Return the referring page's path if it is on this site."""
+    referrer = urlsplit(request.referrer or "")
+    if not referrer.path or (referrer.netloc and referrer.netloc != request.host):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
 
 
 def _wants_json() -> bool:
@@ -34,12 +44,16 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
-        return page(
-            400,
-            "Form expired",
-            "The form could not be checked (it may have been open across a logout). "
-            "Nothing was saved. Go back, and submit it again.",
+        db.session.rollback()
+        back = _same_site_referrer()
+        message = (
+            "Nothing was saved. The form's security check failed (it may have been open across "
+            "a logout). What you typed is kept on this device: choose “Restore it”, check, and save again."
         )
+        if back is not None and not _wants_json():
+            flash(message, "error")
+            return redirect(back, code=303)
+        return page(400, "Not saved", message)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

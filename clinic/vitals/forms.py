@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from wtforms import BooleanField, RadioField, SelectField, StringField
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from clinic.forms import EntryForm
 from clinic.vitals.services import CONSCIOUSNESS, MEASURED, OXYGEN_DEVICES, check_values
@@ -75,3 +77,13 @@ class VitalsForm(EntryForm):
         if not flow.is_finite() or not Decimal("0.1") <= flow <= Decimal("60"):
             return None
         return flow.quantize(Decimal("0.1"))
+
+
+class Spo2ScaleForm(FlaskForm):
+    scale = RadioField(
+        "SpO₂ scale",
+        choices=[("1", "Scale 1 (default)"), ("2", "Scale 2: confirmed hypercapnic respiratory failure")],
+        validators=[DataRequired(message="Choose a scale.")],
+    )
+    reason = TextAreaField("Clinical reason", validators=[DataRequired(message="Give the reason."),
+                                                          Length(max=1000)])

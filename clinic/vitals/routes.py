@@ -16,8 +16,14 @@ from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_nex
 from clinic.scoring import news2
 from clinic.timefmt import from_local
 from clinic.vitals import bp
-from clinic.vitals.forms import VitalsForm
-from clinic.vitals.services import CONSCIOUSNESS, MEASURED, OXYGEN_DEVICES, record_vitals
+from clinic.vitals.forms import Spo2ScaleForm, VitalsForm
+from clinic.vitals.services import (
+    CONSCIOUSNESS,
+    MEASURED,
+    OXYGEN_DEVICES,
+    record_vitals,
+    set_spo2_scale,
+)
 
 
 def _vitals_or_404(admission, vitals_id: int) -> VitalSigns:
@@ -162,3 +168,27 @@ def correct(admission_id: int, vitals_id: int):
                              url_for("vitals.show", admission_id=admission.id, vitals_id=vitals.id))
     return _render(form, admission, correcting=original,
                    status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/admissions/<int:admission_id>/spo2-scale", methods=["GET", "POST"])
+@role_required("physician")
+def spo2_scale(admission_id: int):
+    admission = admission_or_404(admission_id)
+    form = Spo2ScaleForm()
+    if request.method == "GET":
+        form.scale.data = str(admission.spo2_scale)
+    if form.validate_on_submit():
+        try:
+            set_spo2_scale(by=current_user, admission=admission, scale=int(form.scale.data),
+                           reason=form.reason.data)
+            db.session.commit()
+        except ChartingError as error:
+            db.session.rollback()
+            target = getattr(form, error.field, None) if error.field else None
+            (target.errors if target is not None else form.form_errors).append(str(error))
+        else:
+            flash(f"SpO₂ scale {admission.spo2_scale} recorded; new sets are scored with it.", "success")
+            return redirect(url_for("admissions.chart", admission_id=admission.id))
+    return render_template("vitals/spo2_scale.html", form=form, admission=admission), (
+        422 if form.errors or form.form_errors else 200
+    )

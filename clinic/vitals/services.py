@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from clinic import audit, entries
+from clinic.db import utc_now
 from clinic.entries import ChartingError
 from clinic.escalations import services as escalations
 from clinic.extensions import db
@@ -224,4 +225,28 @@ def _escalate(by: User, admission: Admission, vitals: VitalSigns, result: news2.
         by=by, admission=admission, rule=rule, level=level,
         reason=f"NEWS2 {result.total} ({result.band}): {result.monitoring}.",
         source_kind=vitals.kind, source_id=vitals.id,
+    )
+
+
+def set_spo2_scale(*, by: User, admission: Admission, scale: int, reason: str) -> None:
+    """Record a physician's decision on the NEWS2 SpO2 scale for this admission."""
+    if not by.has_role("physician"):
+        raise ChartingError("Only a physician can change the SpO₂ scale.")
+    if scale not in (1, 2):
+        raise ChartingError("Choose scale 1 or scale 2.", "scale")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ChartingError(
+            "Give the reason (scale 2 is only for confirmed hypercapnic respiratory failure).", "reason"
+        )
+    before = admission.spo2_scale
+    admission.spo2_scale = scale
+    admission.spo2_scale_set_by = by
+    admission.spo2_scale_set_at = utc_now()
+    db.session.flush()
+    audit.record(
+        "update", user=by, object_type="admission", object_id=admission.id,
+        patient_id=admission.patient_id,
+        detail={"change": "spo2 scale", "before": {"spo2_scale": before},
+                "after": {"spo2_scale": scale}, "reason": reason},
     )
