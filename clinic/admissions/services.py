@@ -165,7 +165,7 @@ def admit(
 
     admission = Admission(
         patient=patient, unit=unit, bed=bed, status=ADMITTED, admitted_at=admitted_at,
-        admitted_by=by, attending_physician=attending,
+        admitted_by=by, attending_physician=attending, observation_level_since=admitted_at,
         protocols=sorted(set(protocols) | {"vitals"}, key=list(PROTOCOLS).index),
     )
     db.session.add(admission)

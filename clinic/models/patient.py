@@ -118,6 +118,10 @@ class Admission(db.Model):
     spo2_scale: Mapped[int] = mapped_column(default=1, server_default="1")
     spo2_scale_set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     spo2_scale_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: clinic.scoring.due.OBSERVATION_LEVELS code; history in observation_level_change.
+    observation_level: Mapped[str] = mapped_column(String(20), default="general", server_default="general")
+    #: When the current observation level began (admission time at first).
+    observation_level_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     patient: Mapped[Patient] = relationship(back_populates="admissions")
     unit: Mapped[Unit] = relationship()
