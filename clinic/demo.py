@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from clinic import audit
 from clinic.db import utc_now
+from clinic.demo_history import chart_history
 from clinic.extensions import db
 from clinic.models import Bed, Unit, User
 
@@ -73,9 +74,10 @@ def seed() -> bool:
 
     now = utc_now().replace(second=0, microsecond=0)
     beds = {bed.label: bed for bed in unit.beds}
+    admissions = []
     for mrn, family, given, born, sex, allergies, bed, hours_in, used, protocols in DEMO_PATIENTS:
         admitted_at = now - timedelta(hours=hours_in)
-        services.admit(
+        admissions.append(services.admit(
             by=users["charge_nurse"],
             unit=unit,
             bed=beds[bed],
@@ -94,7 +96,8 @@ def seed() -> bool:
                 mrn=mrn, family_name=family, given_name=given, date_of_birth=born, sex=sex
             ),
             attending=users["physician"],
-        )
+        ))
+    chart_history(admissions, users["nurse"])
     db.session.commit()
     return True
 

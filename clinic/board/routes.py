@@ -5,12 +5,13 @@ from sqlalchemy import select
 
 from clinic import audit
 from clinic.auth.decorators import role_required
-from clinic.board import bp, latest
+from clinic.board import bp
 from clinic.board.services import board_rows, choose_unit
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import Unit
 from clinic.models.user import CLINICAL_ROLES
+from clinic.monitoring import queries as latest
 
 
 @bp.route("/board")

@@ -30,6 +30,9 @@ PROTOCOLS = {
     "cows": "COWS (opioid)",
     "ciwa_b": "CIWA-B (benzodiazepine)",
 }
+#: Short names for tight columns (board, handover).
+PROTOCOL_SHORT = {"vitals": "Vitals", "ketamine": "Ketamine", "ciwa_ar": "CIWA-Ar", "cows": "COWS",
+                  "ciwa_b": "CIWA-B"}
 DISPOSITIONS = {
     "residential": "Residential treatment",
     "partial_hospitalization": "Partial hospitalization",

@@ -1,12 +1,13 @@
-"""The newest scores per admission for a whole unit, in a fixed number of queries.
+"""The newest entries per admission for a whole unit, in a fixed number of queries.
 
-Each admission's newest row is found by a correlated subquery that walks the
+Each admission's newest rows are found by correlated subqueries that walk the
 (admission_id, observed_at) index backwards, so the cost follows the number of beds, not the
 length of the history (a window function over all rows was 100x slower in ENGINEERING.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,8 +15,7 @@ from sqlalchemy.orm import aliased
 
 from clinic.entries import current_filter
 from clinic.extensions import db
-from clinic.models import Assessment, Escalation, VitalSigns
-from clinic.scoring import news2
+from clinic.models import Admission, Assessment, Escalation, VitalSigns
 
 SCALES = ("ketamine", "ciwa_ar", "cows", "ciwa_b")
 
@@ -40,11 +40,11 @@ def _total(entry) -> int | None:
     return entry.news2_total if isinstance(entry, VitalSigns) else entry.total
 
 
-def _nth_latest(model, admission_id_column, offset: int, conditions):
+def _nth_latest(model, offset: int, conditions: Callable):
     inner = aliased(model)
     return (
         select(inner.id)
-        .where(inner.admission_id == admission_id_column, current_filter(inner), *conditions(inner))
+        .where(inner.admission_id == Admission.id, current_filter(inner), *conditions(inner))
         .order_by(inner.observed_at.desc(), inner.id.desc())
         .offset(offset)
         .limit(1)
@@ -52,42 +52,48 @@ def _nth_latest(model, admission_id_column, offset: int, conditions):
     )
 
 
-def latest_scores(admission_ids: list[int]) -> dict[int, dict[str, Trend]]:
-    """Return, per admission, the latest and previous NEWS2 and each scale's scores."""
+def nth_latest_ids(admission_ids: list[int], spec: dict) -> dict[tuple[int, object], int | None]:
+    """Return the id of the n-th newest current row per admission, for each spec entry.
+
+    `spec` maps a key to (model, conditions(aliased model) -> tuple of clauses, n), n = 0 for
+    the newest; the answer maps (admission id, key) to a row id or None, from one query.
+    """
     if not admission_ids:
         return {}
-    from clinic.models import Admission
+    keys = list(spec)
+    columns = [
+        _nth_latest(model, offset, conditions).label(f"c{i}")
+        for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
+    ]
+    rows = db.session.execute(select(Admission.id, *columns).where(Admission.id.in_(admission_ids)))
+    return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}
 
-    columns = {}
+
+def latest_scores(admission_ids: list[int]) -> dict[int, dict[str, Trend]]:
+    """Return, per admission, the latest and previous NEWS2 and each scale's scored results."""
+    spec = {}
     for offset in (0, 1):
-        columns[("news2", offset)] = _nth_latest(
-            VitalSigns, Admission.id, offset, lambda v: (v.news2_total.is_not(None),)
-        )
+        spec[("news2", offset)] = (VitalSigns, lambda v: (v.news2_total.is_not(None),), offset)
         for scale in SCALES:
-            columns[(scale, offset)] = _nth_latest(
-                Assessment, Admission.id, offset,
-                lambda a, s=scale: (a.scale == s, a.outcome == "scored"),
+            spec[(scale, offset)] = (
+                Assessment, lambda a, s=scale: (a.scale == s, a.outcome == "scored"), offset
             )
-    keys = list(columns)
-    rows = db.session.execute(
-        select(Admission.id, *(columns[k].label(f"c{i}") for i, k in enumerate(keys)))
-        .where(Admission.id.in_(admission_ids))
-    ).all()
-    wanted_vitals = {r[i + 1] for r in rows for i, k in enumerate(keys) if k[0] == "news2"} - {None}
-    wanted_assessments = {r[i + 1] for r in rows for i, k in enumerate(keys) if k[0] != "news2"} - {None}
+    ids = nth_latest_ids(admission_ids, spec)
+    wanted_vitals = {i for (_, key), i in ids.items() if key[0] == "news2" and i}
+    wanted_assessments = {i for (_, key), i in ids.items() if key[0] != "news2" and i}
     vitals = {v.id: v for v in db.session.scalars(select(VitalSigns).where(VitalSigns.id.in_(wanted_vitals)))}
     assessments = {
         a.id: a for a in db.session.scalars(select(Assessment).where(Assessment.id.in_(wanted_assessments)))
     }
     result: dict[int, dict[str, Trend]] = {}
-    for row in rows:
-        found = {}
-        for i, (name, offset) in enumerate(keys):
+    for admission_id in admission_ids:
+        result[admission_id] = {}
+        for name in ("news2", *SCALES):
             source = vitals if name == "news2" else assessments
-            found[(name, offset)] = source.get(row[i + 1])
-        result[row[0]] = {
-            name: Trend(found[(name, 0)], found[(name, 1)]) for name in ("news2", *SCALES)
-        }
+            result[admission_id][name] = Trend(
+                source.get(ids.get((admission_id, (name, 0)))),
+                source.get(ids.get((admission_id, (name, 1)))),
+            )
     return result
 
 
@@ -105,9 +111,3 @@ def open_escalations_by_admission(admission_ids: list[int]) -> dict[int, list[Es
     ):
         grouped.setdefault(escalation.admission_id, []).append(escalation)
     return grouped
-
-
-def news2_response(vitals: VitalSigns | None) -> str | None:
-    if vitals is None or vitals.news2_total is None:
-        return None
-    return news2.News2Result(vitals.news2_total, vitals.news2_band, vitals.news2_points or {}).monitoring

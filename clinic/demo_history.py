@@ -1,0 +1,134 @@
+"""A fictional charting history for the demo ward, so the board and charts have something to show.
+
+Rows are built directly (not through the charting services) because they are back-dated
+fiction: charted through the services they would all be late entries.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+
+from clinic.db import utc_now
+from clinic.escalations import services as escalations
+from clinic.extensions import db
+from clinic.models import Admission, Assessment, NursingNote, SafetyCheck, User, VitalSigns
+from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, news2
+
+# Per MRN: how unwell the patient is now (0 settled … 3 struggling), so the board varies.
+SEVERITY = {"D100001": 2, "D100002": 2, "D100003": 3, "D100004": 1, "D100005": 1, "D100006": 3,
+            "D100007": 0, "D100008": 0}
+
+
+def chart_history(admissions: list[Admission], nurse: User) -> None:
+    """Add vitals, scale scores, notes and safety checks every few hours of the last day."""
+    rng = random.Random(2026)
+    now = utc_now().replace(second=0, microsecond=0)
+    newest_vitals = {}
+    for admission in admissions:
+        severity = SEVERITY.get(admission.patient.mrn, 1)
+        start = max(admission.admitted_at, now - timedelta(hours=24)) + timedelta(minutes=20)
+        times = []
+        at = start
+        while at < now - timedelta(minutes=45):
+            times.append(at)
+            at += timedelta(hours=4)
+        for index, at in enumerate(times):
+            # Worse towards the end for the struggling, better for the settled.
+            level = max(0, severity - 1 + (1 if index == len(times) - 1 and severity >= 2 else 0))
+            newest_vitals[admission.id] = _vitals(admission, nurse, at, level, rng)
+            for protocol in admission.protocols:
+                if protocol != "vitals":
+                    _assessment(admission, nurse, at + timedelta(minutes=5), protocol, level, rng)
+        for minutes in (50, 30, 10):
+            _entry(SafetyCheck(location="bedroom" if minutes != 30 else "day_room",
+                               activity="resting" if minutes != 30 else "awake"),
+                   admission, nurse, now - timedelta(minutes=minutes))
+        _entry(NursingNote(text=_NOTES[severity]), admission, nurse, now - timedelta(minutes=40))
+    db.session.flush()
+    for admission in admissions:
+        _raise_escalations(admission, nurse, newest_vitals.get(admission.id))
+
+
+_NOTES = {
+    0: "Settled. Slept most of the night. Eating and drinking well; engaging in groups.",
+    1: "Mild anxiety and cravings, managed with support. No self-harm thoughts reported.",
+    2: "Restless and sweating this afternoon; cravings strong. Encouraged fluids; reviewed on the hour.",
+    3: "Distressed, low mood, poor sleep. Kept on closer observation; physician aware.",
+}
+
+
+def _entry(entry, admission: Admission, nurse: User, at: datetime):
+    entry.admission = admission
+    entry.recorded_by = nurse
+    entry.observed_at = at
+    entry.recorded_at = at + timedelta(minutes=4)
+    entry.is_late = False
+    entry.idempotency_key = uuid.uuid4().hex
+    db.session.add(entry)
+    return entry
+
+
+def _vitals(admission: Admission, nurse: User, at: datetime, level: int, rng: random.Random) -> VitalSigns:
+    hr = rng.randint(70, 85) + 12 * level
+    sbp = rng.randint(118, 135) + 6 * level
+    rr = 16 + 2 * level
+    spo2 = 98 - level
+    temp = 366 + 6 * level + rng.randint(0, 3)
+    result = news2.score(respiratory_rate=rr, spo2=spo2, on_oxygen=False, systolic_bp=sbp,
+                         heart_rate=hr, consciousness="A", temperature=temp / 10)
+    return _entry(VitalSigns(heart_rate=hr, systolic_bp=sbp, diastolic_bp=rng.randint(70, 88),
+                             respiratory_rate=rr, temperature_tenths=temp, spo2=spo2, spo2_scale=1,
+                             on_oxygen=False, consciousness="A",
+                      pain=min(10, 2 * level), news2_total=result.total, news2_band=result.band,
+                      news2_points=dict(result.points), flags={}),
+           admission, nurse, at)
+
+
+def _assessment(admission: Admission, nurse: User, at: datetime, scale: str, level: int,
+                rng: random.Random) -> None:
+    def graded(keys, allowed_for):
+        return {key: _pick(allowed_for(key), level, rng) for key in keys}
+
+    yes_no, flags, band, version = {}, [], None, "1"
+    if scale == "ciwa_ar":
+        items = graded(ciwa_ar.KEYS, lambda k: range(0, 5 if k == "orientation" else 8))
+        result = ciwa_ar.score(items)
+        total, band = result.total, result.band
+    elif scale == "cows":
+        allowed = {item.key: sorted(item.allowed_values) for item in cows.ITEMS}
+        items = graded(cows.KEYS, lambda k: allowed[k])
+        result = cows.score(items)
+        total, band = result.total, result.band
+    elif scale == "ciwa_b":
+        items = graded(ciwa_b.KEYS, lambda k: range(0, 5))
+        result = ciwa_b.score(items)
+        total, band = result.total, result.band
+    else:
+        definition = ketamine.DEFAULT_DEFINITION
+        items = graded([item.key for item in definition.items], lambda k: range(0, 5))
+        yes_no = {key: False for key, _label in definition.yes_no_items}
+        result = ketamine.score(items, yes_no, definition)
+        total, flags, version = result.burden, list(result.flags), definition.version
+    _entry(Assessment(scale=scale, scale_version=version, outcome="scored", items=items, yes_no=yes_no,
+                      total=total, band=band, flags=flags,
+                      self_harm_thoughts=False if scale == "ketamine" else None),
+           admission, nurse, at)
+
+
+def _pick(allowed, level: int, rng: random.Random) -> int:
+    values = list(allowed)
+    # Mostly low values, rising with the patient's level; a quarter of items one step higher.
+    index = min(len(values) - 1, max(0, level - 2 + (1 if rng.random() < 0.3 else 0)))
+    return values[index]
+
+
+def _raise_escalations(admission: Admission, nurse: User, latest: VitalSigns | None) -> None:
+    if latest is not None and latest.news2_band in (news2.BAND_MEDIUM, news2.BAND_HIGH):
+        escalations.raise_automatic(
+            by=nurse, admission=admission, rule=f"news2:{latest.news2_band}",
+            level="emergency" if latest.news2_band == news2.BAND_HIGH else "urgent",
+            reason=f"NEWS2 {latest.news2_total} ({latest.news2_band}): urgent review by a clinician.",
+            source_kind="vitals", source_id=latest.id,
+        )
