@@ -76,7 +76,10 @@ class AdmitForm(FlaskForm):
         "Allergies",
         validators=[DataRequired(message="Record allergies, or write “No known drug allergies”.")],
     )
-    bed = SelectField("Bed", coerce=int, validators=[InputRequired(message="Choose a bed.")])
+    # Not checked against the listed (free) beds: the view refuses a taken bed itself, naming
+    # the patient who holds it, which "Not a valid choice" would not.
+    bed = SelectField("Bed", coerce=int, validate_choice=False,
+                      validators=[InputRequired(message="Choose a bed.")])
     admitted_at = DateTimeLocalField("Admitted at", format=TIME_FORMATS, validators=[DataRequired()])
     attending_physician = SelectField("Attending physician", coerce=int, validators=[Optional()])
     substances = FormField(SubstancesForm)
@@ -89,13 +92,18 @@ class AdmitForm(FlaskForm):
     )
 
     def validate_primary_substance(self, field):
+        if not field.raw_data:
+            # The default only pre-selects the radio; a submission must name the primary itself.
+            raise ValidationError("Choose the primary substance.")
         row = getattr(self.substances.form, field.data or "", None)
         if row is not None and not row.form.used.data:
             raise ValidationError("Tick the primary substance as used, with its last use.")
 
 
 class TransferForm(FlaskForm):
-    bed = SelectField("Move to bed", coerce=int, validators=[InputRequired(message="Choose a bed.")])
+    # The view and service refuse a taken bed, naming its patient (see AdmitForm.bed).
+    bed = SelectField("Move to bed", coerce=int, validate_choice=False,
+                      validators=[InputRequired(message="Choose a bed.")])
     reason = StringField("Reason", validators=[Optional(), Length(max=200)])
 
 

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from wtforms import FormField
 
 from clinic import audit, entries
 from clinic.admissions import bp, services
@@ -33,7 +34,10 @@ def _load_admission(admission_id: int) -> Admission:
 
 def _attach_error(form, error: services.AdmissionError) -> None:
     target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
+    if isinstance(target, FormField):
+        # A group of fields (the substances table) has no error list of its own.
+        target.form.form_errors.append(str(error))
+    elif target is not None:
         target.errors = [*target.errors, str(error)]
     else:
         flash(str(error), "error")

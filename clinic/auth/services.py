@@ -100,7 +100,11 @@ def load_session(token: str) -> User | None:
     session_row = db.session.scalar(
         select(UserSession).where(UserSession.token == token).options(joinedload(UserSession.user))
     )
-    if session_row is None or session_row.ended_at is not None:
+    if session_row is None:
+        return None
+    if session_row.ended_at is not None:
+        # Ended elsewhere (an administrator, a deactivation): the login page says why.
+        g.session_end_reason = session_row.ended_reason
         return None
     cfg = current_app.config
     now = utc_now()
