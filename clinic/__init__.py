@@ -108,12 +108,16 @@ def register_blueprints(app: Flask) -> None:
     from clinic.admin import bp as admin_bp
     from clinic.admissions import bp as admissions_bp
     from clinic.assessments import bp as assessments_bp
+    from clinic.assignments import bp as assignments_bp
     from clinic.audit_report import bp as audit_report_bp
     from clinic.auth import bp as auth_bp
     from clinic.board import bp as board_bp
+    from clinic.duelist import bp as duelist_bp
     from clinic.escalations import bp as escalations_bp
     from clinic.main import bp as main_bp
+    from clinic.monitoring import bp as monitoring_bp
     from clinic.notes import bp as notes_bp
+    from clinic.rounds import bp as rounds_bp
     from clinic.vitals import bp as vitals_bp
 
     app.register_blueprint(auth_bp)
@@ -124,6 +128,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(assessments_bp)
     app.register_blueprint(notes_bp)
     app.register_blueprint(escalations_bp)
+    app.register_blueprint(monitoring_bp)
+    app.register_blueprint(duelist_bp)
+    app.register_blueprint(rounds_bp)
+    app.register_blueprint(assignments_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_report_bp, url_prefix="/audit")
 

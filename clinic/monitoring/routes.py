@@ -1,0 +1,3 @@
+"""Views (being written in this change)."""
+
+from clinic.monitoring import bp  # noqa: F401
