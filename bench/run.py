@@ -1,8 +1,9 @@
 """Run the benchmarks: `python -m bench.run` (see README, "Benchmarks").
 
-Seeds (once, then reuses) a SQLite file and a PostgreSQL database, serves each with gunicorn as
-production would, and prints latency percentiles for the vitals POST next to the bare-insert floor,
-at 1 and 4 concurrent clients, and for the unit board.
+Seeds (once, then reuses) SQLite files and PostgreSQL databases at two sizes, serves each with
+gunicorn as production would, and prints latency percentiles: the vitals POST next to the
+bare-insert floor at 1 and 4 concurrent clients, and the unit board and due list at about ten
+thousand and about one million observations.
 """
 
 from __future__ import annotations
@@ -62,14 +63,14 @@ def _is_seeded(backend: str, url: str, expected_sets: int) -> bool:
         return False
 
 
-def prepare(backend: str, size: str, past: int, days: int, reseed: bool) -> str:
+def prepare(backend: str, size: str, past: int, hours: int, reseed: bool) -> str:
     from flask_migrate import upgrade
 
     from clinic import MIGRATIONS_DIR, create_app
     from clinic.extensions import db
 
     url = database_url(backend, size)
-    expected = (seeding.BEDS + past) * days * 24
+    expected = (seeding.BEDS + past) * hours
     if not reseed and _is_seeded(backend, url, expected):
         print(f"  {backend}/{size}: reusing seeded database", flush=True)
         return url
@@ -82,7 +83,7 @@ def prepare(backend: str, size: str, past: int, days: int, reseed: bool) -> str:
     started = time.perf_counter()
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
-        counts = seeding.seed(past_admissions=past, days=days)
+        counts = seeding.seed(past_admissions=past, hours=hours)
         if backend == "postgresql":
             with db.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
@@ -134,13 +135,41 @@ def _ids(url: str) -> tuple[int, list[int]]:
     return unit_id, list(admissions)
 
 
-def measure(port: int, url: str, requests: int, warmup: int) -> dict[str, dict]:
+def _browsers(port: int, url: str):
     unit_id, admissions = _ids(url)
     browsers = []
     for index in range(4):
         browser = Browser(port)
         browser.login(f"bench.nurse{index + 1}", seeding.PASSWORD)
         browsers.append(browser)
+    return unit_id, admissions, browsers
+
+
+def _scenario(results: dict, name: str, work, clients: int, requests: int, warmup: int) -> None:
+    run_clients(clients, lambda i, t: work(i, t, warmup))
+    per_client = max(1, requests // clients)
+    results[f"{name} ×{clients}"] = run_clients(clients, lambda i, t: work(i, t, per_client)).summary()
+
+
+def measure_pages(port: int, url: str, requests: int, warmup: int) -> dict[str, dict]:
+    """Time the unit board and the due list, one client."""
+    unit_id, _admissions, browsers = _browsers(port, url)
+
+    def page(path):
+        def work(index: int, timings: Timings, count: int):
+            for _ in range(count):
+                timed(browsers[index], "GET", path, None, 200, timings)
+        return work
+
+    results: dict[str, dict] = {}
+    _scenario(results, "board", page(f"/units/{unit_id}/board"), 1, requests, warmup)
+    _scenario(results, "due list", page(f"/units/{unit_id}/due"), 1, requests, warmup)
+    return results
+
+
+def measure_charting(port: int, url: str, requests: int, warmup: int) -> dict[str, dict]:
+    """Time the vitals POST against the bare-insert floor, at 1 and 4 clients."""
+    _unit_id, admissions, browsers = _browsers(port, url)
     tokens = [b.csrf(f"/admissions/{admissions[i]}/vitals/new") for i, b in enumerate(browsers)]
 
     def floor(index: int, timings: Timings, count: int):
@@ -156,18 +185,17 @@ def measure(port: int, url: str, requests: int, warmup: int) -> dict[str, dict]:
             timed(browser, "POST", f"/admissions/{admission}/vitals/new",
                   vitals_form(tokens[index], "Europe/London"), 302, timings)
 
-    def board(index: int, timings: Timings, count: int):
-        for _ in range(count):
-            timed(browsers[index], "GET", f"/units/{unit_id}/board", None, 200, timings)
-
-    results = {}
+    results: dict[str, dict] = {}
     for name, work, clients in (("floor", floor, 1), ("vitals", vitals, 1),
-                                ("floor", floor, 4), ("vitals", vitals, 4), ("board", board, 1)):
-        run_clients(clients, lambda i, t, w=work: w(i, t, warmup))
-        per_client = max(1, requests // clients) if clients > 1 else requests
-        timings = run_clients(clients, lambda i, t, w=work, n=per_client: w(i, t, n))
-        results[f"{name} ×{clients}"] = timings.summary()
+                                ("floor", floor, 4), ("vitals", vitals, 4)):
+        _scenario(results, name, work, clients, requests, warmup)
     return results
+
+
+def _print_rows(backend: str, size: str, results: dict) -> None:
+    for scenario, s in results.items():
+        print(f"{backend:<11} {size:<6} {scenario:<11} {s['n']:>5} {s['p50']:>8.1f} {s['p95']:>8.1f} "
+              f"{s['p99']:>8.1f} {s['errors']:>6} {s['locked']:>6}")
 
 
 def main(argv=None) -> None:
@@ -181,27 +209,39 @@ def main(argv=None) -> None:
     parser.add_argument("--reseed", action="store_true", help="rebuild the seeded databases")
     args = parser.parse_args(argv)
 
-    print("Benchmark: vitals POST and unit board through gunicorn "
+    print("Benchmark through gunicorn "
           f"({args.workers} workers, {os.cpu_count()} CPUs)", flush=True)
-    report = {}
+    sizes = {"small": (0, 42), "large": (args.past_admissions, seeding.DAYS * 24)}
+    report: dict[str, dict[str, dict]] = {}
     for backend in args.backends.split(","):
-        url = prepare(backend, "large", args.past_admissions, seeding.DAYS, args.reseed)
-        process, port = serve(url, args.workers)
-        try:
-            report[backend] = measure(port, url, args.requests, warmup=30)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        for size, (past, hours) in sizes.items():
+            url = prepare(backend, size, past, hours, args.reseed)
+            process, port = serve(url, args.workers)
+            try:
+                results = measure_pages(port, url, args.requests, warmup=30)
+                if size == "large":
+                    results |= measure_charting(port, url, args.requests, warmup=30)
+                report.setdefault(backend, {})[size] = results
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
     print()
-    print(f"{'backend':<11} {'scenario':<11} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'errors':>6} {'locked':>6}")
-    for backend, results in report.items():
-        for scenario, s in results.items():
-            print(f"{backend:<11} {scenario:<11} {s['n']:>5} {s['p50']:>8.1f} {s['p95']:>8.1f} "
-                  f"{s['p99']:>8.1f} {s['errors']:>6} {s['locked']:>6}")
-        ratio = results["vitals ×1"]["p50"] / results["floor ×1"]["p50"]
-        print(f"{backend:<11} vitals ×1 p50 / floor ×1 p50 = {ratio:.2f} (target ≤ 2.5); "
-              f"vitals ×4 p99 = {results['vitals ×4']['p99']:.1f} ms (target < 60)")
+    print(f"{'backend':<11} {'size':<6} {'scenario':<11} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8} {'errors':>6} {'locked':>6}")
+    for backend, by_size in report.items():
+        for size, results in by_size.items():
+            _print_rows(backend, size, results)
+    print()
+    for backend, by_size in report.items():
+        large, small = by_size["large"], by_size["small"]
+        ratio = large["vitals ×1"]["p50"] / large["floor ×1"]["p50"]
+        print(f"{backend}: vitals ×1 p50 / floor ×1 p50 = {ratio:.2f} (target ≤ 2.5); "
+              f"vitals ×4 p99 = {large['vitals ×4']['p99']:.1f} ms (target < 60); "
+              f"errors {large['vitals ×4']['errors']}, database locked {large['vitals ×4']['locked']}")
+        for page in ("board ×1", "due list ×1"):
+            growth = large[page]["p50"] / small[page]["p50"]
+            print(f"{backend}: {page} p50 {large[page]['p50']:.1f} ms at ~1 M observations, "
+                  f"{small[page]['p50']:.1f} ms at ~10 k: ratio {growth:.2f} (targets < 25 ms, ≤ 1.3)")
 
 
 if __name__ == "__main__":
