@@ -128,6 +128,11 @@ class Assessment(ClinicalEntry, db.Model):
     """One instance of a withdrawal scale (or a recorded inability to assess)."""
 
     __tablename__ = "withdrawal_assessment"
+    __table_args__ = (
+        Index("ix_withdrawal_assessment_admission_observed", "admission_id", "observed_at"),
+        # The board's "newest of this scale" probe would otherwise walk every other scale's rows.
+        Index("ix_withdrawal_assessment_admission_scale_observed", "admission_id", "scale", "observed_at"),
+    )
     kind = "assessment"
 
     #: ciwa_ar, cows, ciwa_b or ketamine.

@@ -146,6 +146,10 @@ class Admission(db.Model):
         return self.status == ADMITTED
 
     @property
+    def substance_labels(self) -> str:
+        return ", ".join(s.label for s in self.substances)
+
+    @property
     def primary_substance(self) -> AdmissionSubstance | None:
         return next((s for s in self.substances if s.is_primary), None)
 

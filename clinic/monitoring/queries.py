@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from clinic.entries import current_filter
@@ -52,20 +52,33 @@ def _nth_latest(model, offset: int, conditions: Callable):
     )
 
 
-def nth_latest_ids(admission_ids: list[int], spec: dict) -> dict[tuple[int, object], int | None]:
+_STATEMENTS: dict[str, tuple[list, object]] = {}
+
+
+def nth_latest_ids(
+    admission_ids: list[int], spec: dict, *, name: str, params: dict | None = None
+) -> dict[tuple[int, object], int | None]:
     """Return the id of the n-th newest current row per admission, for each spec entry.
 
     `spec` maps a key to (model, conditions(aliased model) -> tuple of clauses, n), n = 0 for
-    the newest; the answer maps (admission id, key) to a row id or None, from one query.
+    the newest; the answer maps (admission id, key) to a row id or None, from one query. The
+    statement is built once per `name` (building it costs more than running it), so conditions
+    take per-call values through `bindparam`s filled from `params`.
     """
     if not admission_ids:
         return {}
-    keys = list(spec)
-    columns = [
-        _nth_latest(model, offset, conditions).label(f"c{i}")
-        for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
-    ]
-    rows = db.session.execute(select(Admission.id, *columns).where(Admission.id.in_(admission_ids)))
+    if name not in _STATEMENTS:
+        keys = list(spec)
+        columns = [
+            _nth_latest(model, offset, conditions).label(f"c{i}")
+            for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
+        ]
+        statement = select(Admission.id, *columns).where(
+            Admission.id.in_(bindparam("admission_ids", expanding=True))
+        )
+        _STATEMENTS[name] = (keys, statement)
+    keys, statement = _STATEMENTS[name]
+    rows = db.session.execute(statement, {"admission_ids": list(admission_ids), **(params or {})})
     return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}
 
 
@@ -78,7 +91,7 @@ def latest_scores(admission_ids: list[int]) -> dict[int, dict[str, Trend]]:
             spec[(scale, offset)] = (
                 Assessment, lambda a, s=scale: (a.scale == s, a.outcome == "scored"), offset
             )
-    ids = nth_latest_ids(admission_ids, spec)
+    ids = nth_latest_ids(admission_ids, spec, name="latest_scores")
     wanted_vitals = {i for (_, key), i in ids.items() if key[0] == "news2" and i}
     wanted_assessments = {i for (_, key), i in ids.items() if key[0] != "news2" and i}
     vitals = {v.id: v for v in db.session.scalars(select(VitalSigns).where(VitalSigns.id.in_(wanted_vitals)))}

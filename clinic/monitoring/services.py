@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from clinic.extensions import db
 from clinic.models import (
@@ -70,6 +70,7 @@ def histories(admission_ids: list[int]) -> dict[tuple[int, str], list[due.ScoreP
         {("vitals", 0): (VitalSigns, lambda v: (v.news2_total.is_not(None),), 0)}
         | {(scale, n): (Assessment, lambda a, s=scale: (a.scale == s,), n)
            for scale in SCALES for n in range(HISTORY_DEPTH)},
+        name="due_histories",
     )
     vitals_ids = {i for (_, (name, _)), i in ids.items() if name == "vitals" and i}
     assessment_ids = {i for (_, (name, _)), i in ids.items() if name != "vitals" and i}
@@ -146,7 +147,8 @@ def _checks_since(admissions: list[Admission], shift: ShiftInstance) -> dict[int
     if not ids:
         return grouped
     before = nth_latest_ids(
-        ids, {("check", 0): (SafetyCheck, lambda c: (c.observed_at < shift.starts_at,), 0)}
+        ids, {("check", 0): (SafetyCheck, lambda c: (c.observed_at < bindparam("before"),), 0)},
+        name="check_before_shift", params={"before": shift.starts_at},
     )
     earlier_ids = [i for i in before.values() if i]
     rows = db.session.scalars(
