@@ -79,6 +79,18 @@
     form.addEventListener("submit", store);
   });
 
+  // Logging out on purpose clears this device's drafts: workstations and tablets are shared.
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-logout]"), function (form) {
+    form.addEventListener("submit", function () {
+      try {
+        for (var i = window.localStorage.length - 1; i >= 0; i--) {
+          var name = window.localStorage.key(i);
+          if (name && name.indexOf(PREFIX) === 0) window.localStorage.removeItem(name);
+        }
+      } catch (e) { /* storage unavailable */ }
+    });
+  });
+
   // Show the oxygen details only when oxygen is chosen.
   Array.prototype.forEach.call(document.querySelectorAll(".oxygen-detail"), function (box) {
     var form = box.closest("form");
