@@ -100,7 +100,8 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(
                 engine,
                 busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
-                lock_path=engine.url.database + ".writelock",
+                # An in-memory database (tooling, not the app) has no file to lock beside.
+                lock_path=f"{engine.url.database}.writelock" if engine.url.database else None,
             )
 
 

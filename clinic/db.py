@@ -44,7 +44,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str) -> None:
+def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str | None) -> None:
     """Apply the per-connection pragmas and make every transaction `BEGIN IMMEDIATE`.
 
     A deferred transaction that later writes is refused at once with "database is locked"
@@ -67,7 +67,7 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str) ->
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         record = conn.connection._connection_record
-        if record is not None and "write_lock_fd" not in record.info:
+        if lock_path and record is not None and "write_lock_fd" not in record.info:
             fd = _acquire(lock_path, busy_timeout_ms / 1000)
             if fd is not None:
                 record.info["write_lock_fd"] = fd
