@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic import audit
 from clinic.db import utc_now
-from clinic.entries import ChartingError
+from clinic.entries import ChartingError, check_clinical_time
 from clinic.extensions import db
-from clinic.models import Admission, Escalation, EscalationUpdate, User
+from clinic.models import Admission, Escalation, EscalationUpdate, Unit, User
 from clinic.models.escalation import UPDATE_KINDS
 
 #: Roles that may close an escalation once its response is recorded.
@@ -34,6 +35,36 @@ def open_escalations(admission: Admission) -> list[Escalation]:
     )
 
 
+def open_on_unit(unit: Unit) -> list[Escalation]:
+    """Return the open escalations of every admission on `unit`, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Escalation)
+            .join(Escalation.admission)
+            .where(Admission.unit_id == unit.id, open_filter())
+            .options(
+                joinedload(Escalation.admission).joinedload(Admission.patient),
+                joinedload(Escalation.admission).joinedload(Admission.bed),
+                joinedload(Escalation.raised_by),
+                selectinload(Escalation.updates),
+            )
+            .order_by(Escalation.raised_at, Escalation.id)
+        ).unique()
+    )
+
+
+def update_by_key(idempotency_key: str) -> EscalationUpdate | None:
+    """Return the update already saved from the form with this key."""
+    return db.session.scalar(
+        select(EscalationUpdate).where(EscalationUpdate.idempotency_key == idempotency_key)
+    )
+
+
+def escalation_by_key(idempotency_key: str) -> Escalation | None:
+    """Return the escalation already raised from the form with this key."""
+    return db.session.scalar(select(Escalation).where(Escalation.idempotency_key == idempotency_key))
+
+
 def raise_automatic(
     *, by: User, admission: Admission, rule: str, level: str, reason: str,
     source_kind: str, source_id: int,
@@ -51,23 +82,27 @@ def raise_automatic(
 
 
 def raise_by_hand(
-    *, by: User, admission: Admission, level: str, reason: str, idempotency_key: str
+    *, by: User, admission: Admission, level: str, reason: str, idempotency_key: str,
+    raised_at: datetime | None = None,
 ) -> Escalation:
-    """Raise an escalation a nurse decided on."""
+    """Raise an escalation a nurse decided on, now or from when someone was already told."""
     if level not in LEVELS:
         raise ChartingError("Choose urgent or emergency.", "level")
     if not (reason or "").strip():
         raise ChartingError("Say why you are escalating.", "reason")
     if not admission.is_current:
         raise ChartingError("This admission has ended.")
+    if raised_at is not None:
+        check_clinical_time(raised_at, admission, field="raised_at")
     return _raise(by=by, admission=admission, level=level, reason=reason.strip(), automatic=False,
-                  idempotency_key=idempotency_key)
+                  idempotency_key=idempotency_key, raised_at=raised_at)
 
 
 def _raise(*, by, admission, level, reason, automatic, rule=None, source_kind=None,
-           source_id=None, idempotency_key=None) -> Escalation:
+           source_id=None, idempotency_key=None, raised_at=None) -> Escalation:
     escalation = Escalation(
-        admission=admission, raised_by=by, raised_at=utc_now(), automatic=automatic, level=level,
+        admission=admission, raised_by=by, raised_at=raised_at or utc_now(), automatic=automatic,
+        level=level,
         reason=reason, rule=rule, source_kind=source_kind, source_id=source_id,
         idempotency_key=idempotency_key,
     )
@@ -75,7 +110,7 @@ def _raise(*, by, admission, level, reason, automatic, rule=None, source_kind=No
     db.session.flush()
     audit.record(
         "create", user=by, object_type="escalation", object_id=escalation.id,
-        patient_id=admission.patient_id,
+        patient_id=admission.patient_id, clinical_at=escalation.raised_at,
         detail={"level": level, "reason": reason, "rule": rule, "automatic": automatic,
                 "source": f"{source_kind}#{source_id}" if source_kind else None},
     )
