@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -11,6 +13,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
@@ -19,10 +22,12 @@ from clinic.admin.services import (
     MIN_LATE_ENTRY_MINUTES,
     AdminError,
     check_timezone,
+    due_field_name,
     normalise_pattern,
 )
 from clinic.auth.passwords import MIN_PASSWORD_LENGTH
 from clinic.models.user import ROLES
+from clinic.scoring.due import OBSERVATION_LEVELS
 
 ROLE_CHOICES = [("", "Choose…"), *ROLES.items()]
 
@@ -137,3 +142,118 @@ class BedForm(FlaskForm):
         "Bed label", validators=[DataRequired(message="Enter the bed's label."), Length(max=20)],
         render_kw={"autocomplete": "off"},
     )
+
+
+# --- Due rules ---------------------------------------------------------------------------
+
+#: The due-rule settings by group: (legend, hint, [(setting path, label, unit)]). PRN routes are
+#: added per unit (their names are data); "min" fields are minutes.
+DUE_RULE_GROUPS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+    ("Vital signs, by NEWS2 band", "A sicker band may never be seen less often than a well one.", [
+        ("vitals_minutes_by_band.zero", "NEWS2 0", "min"),
+        ("vitals_minutes_by_band.low", "Low (1–4)", "min"),
+        ("vitals_minutes_by_band.low-medium", "Low-medium (3 in one parameter)", "min"),
+        ("vitals_minutes_by_band.medium", "Medium (5–6)", "min"),
+        ("vitals_minutes_by_band.high", "High (7 or more)", "min"),
+        ("vitals_initial_minutes", "First set, after admission", "min"),
+    ]),
+    ("CIWA-Ar", "Frequent ≤ routine ≤ settled.", [
+        ("ciwa_ar_frequent_threshold", "Frequent at a score of", "or more"),
+        ("ciwa_ar_frequent_minutes", "Frequent interval", "min"),
+        ("ciwa_ar_routine_minutes", "Routine interval (below the score)", "min"),
+        ("ciwa_ar_settled_minutes", "Settled interval", "min"),
+        ("ciwa_ar_settled_after", "Settled after this many scores in a row below it", "scores"),
+    ]),
+    ("COWS", "", [
+        ("cows_minutes", "Routine interval", "min"),
+        ("cows_after_prn_minutes", "Reassess after a PRN dose", "min"),
+    ]),
+    ("CIWA-B", "", [("ciwa_b_minutes", "Interval", "min")]),
+    ("Ketamine checklist", "Flagged ≤ routine.", [
+        ("ketamine_minutes", "Routine interval", "min"),
+        ("ketamine_flagged_minutes", "Interval when flagged", "min"),
+    ]),
+    ("Unable to assess", "", [("unable_minutes", "Reassess within", "min")]),
+    ("PRN effect, by route", "How long after a dose its effect is reassessed.", []),
+    ("Safety observation levels", "0 means continuous observation: no scheduled checks.", [
+        *((f"observation_minutes.{code}", label, "min") for code, label in OBSERVATION_LEVELS.items()),
+        ("on_time_factor", "A check is on time within this many intervals", "× interval"),
+    ]),
+]
+PRN_GROUP = "PRN effect, by route"
+
+
+class _WholeNumberField(IntegerField):
+    """A whole number; a blank or a fraction is refused with a message that says so."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a whole number.") from None
+
+
+class _FactorField(DecimalField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a number such as 1.5.") from None
+
+
+class DueRulesForm(FlaskForm):
+    """Every number of a unit's due rules; fields are added per unit by due_rules_form."""
+
+    #: The version the form was opened from (0: the built-in defaults).
+    based_on = HiddenField(default="0")
+    #: Field name -> setting path, in form order.
+    paths: dict[str, str] = {}
+    groups: list[tuple[str, str, list[str]]] = []
+
+    def settings(self) -> dict[str, object]:
+        """Return the typed values as flat settings (see admin.services.flat_due_settings)."""
+        result: dict[str, object] = {}
+        for name, path in self.paths.items():
+            value = self[name].data
+            result[path] = float(value) if isinstance(value, Decimal) else value
+        return result
+
+    def based_on_version(self) -> int:
+        value = self.based_on.data or ""
+        return int(value) if value.isdigit() else -1
+
+
+def due_rules_form(routes: list[str], **kwargs) -> DueRulesForm:
+    """Build the due-rules form with a field per setting, and one per PRN route in `routes`."""
+
+    class Form(DueRulesForm):
+        pass
+
+    Form.paths = {}
+    Form.groups = []
+    for legend, hint, entries in DUE_RULE_GROUPS:
+        if legend == PRN_GROUP:
+            entries = [(f"prn_effect_minutes.{route}", route.replace("_", " ").capitalize(), "min")
+                       for route in routes]
+        names = []
+        for path, label, unit in entries:
+            name = due_field_name(path)
+            if path == "on_time_factor":
+                field = _FactorField(label, places=None, validators=[_required], description=unit,
+                                     render_kw={"inputmode": "decimal", "step": "0.1"})
+            else:
+                field = _WholeNumberField(label, validators=[_required], description=unit,
+                                          render_kw={"inputmode": "numeric"})
+            setattr(Form, name, field)
+            Form.paths[name] = path
+            names.append(name)
+        Form.groups.append((legend, hint, names))
+    return Form(**kwargs)
+
+
+def _required(form, field):
+    if field.data is None and not field.process_errors:
+        raise StopValidation("Enter a number.")
+
+
+_required.field_flags = {"required": True}

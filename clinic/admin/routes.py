@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +14,7 @@ from clinic.admin.forms import (
     NewUserForm,
     ResetPasswordForm,
     UnitForm,
+    due_rules_form,
 )
 from clinic.auth.decorators import role_required
 from clinic.auth.passwords import MIN_PASSWORD_LENGTH
@@ -325,3 +326,52 @@ def _bed_action(unit_id: int, bed_id: int, action, success: str):
         return _render_unit(unit, status=422)
     flash(success.format(label=bed.label), "success")
     return redirect(url_for("admin.edit_unit", unit_id=unit.id, _anchor="beds"))
+
+
+# --- Due rules ---------------------------------------------------------------------------
+
+
+@bp.route("/units/<int:unit_id>/due-rules", methods=["GET", "POST"])
+@role_required("admin")
+def due_rules(unit_id: int):
+    unit = _load(Unit, unit_id)
+    definition, newest = services.due_rules_of(unit)
+    current = services.flat_due_settings(definition)
+    form = due_rules_form(
+        sorted(definition.prn_effect_minutes),
+        data={services.due_field_name(path): value for path, value in current.items()},
+    )
+    if request.method == "GET":
+        form.based_on.data = str(newest.version if newest else 0)
+    if form.validate_on_submit():
+        try:
+            row = services.save_due_rules(by=current_user, unit=unit, settings=form.settings(),
+                                          based_on=form.based_on_version())
+            db.session.commit()
+        except services.StaleDueRules as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+            # Saving again now means saving over the newer version, knowingly.
+            form.based_on.data = str(newest.version if newest else 0)
+        except services.AdminError as error:
+            db.session.rollback()
+            target = getattr(form, error.field, None) if error.field else None
+            (target.errors if target is not None else form.form_errors).append(str(error))
+        except IntegrityError:
+            db.session.rollback()
+            form.form_errors.append("Another administrator saved these rules at the same moment. "
+                                    "Nothing was saved: reload the page and check.")
+        else:
+            if row is None:
+                flash("Nothing changed.", "info")
+            else:
+                flash(f"Saved version {row.version} of the due rules for {unit.name}. "
+                      "Due times use it from now on; entries already charted are unchanged.", "success")
+            return redirect(url_for("admin.due_rules", unit_id=unit.id))
+    versions = services.due_rule_versions(unit)
+    return render_template(
+        "admin/due_rules.html", unit=unit, form=form, newest=newest, versions=versions,
+        changes=services.due_rule_changes(versions),
+        labels={form.paths[name]: f"{legend}: {form[name].label.text}"
+                for legend, _hint, names in form.groups for name in names},
+    ), (422 if form.errors or form.form_errors else 200)

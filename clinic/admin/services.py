@@ -17,9 +17,10 @@ from clinic.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from clinic.auth.services import end_session, end_sessions_of, normalise_username
 from clinic.db import utc_now
 from clinic.extensions import db
-from clinic.models import Admission, Bed, LoginThrottle, Unit, User, UserSession
+from clinic.models import Admission, Bed, DueDefinitionVersion, LoginThrottle, Unit, User, UserSession
 from clinic.models.patient import ADMITTED
 from clinic.models.user import ROLES
+from clinic.scoring.due import DEFAULT_DEFINITION, DueDefinition
 from clinic.scoring.shifts import format_pattern, parse_pattern
 
 #: Reason recorded on sessions ended by a reset password (the login page explains it).
@@ -436,3 +437,130 @@ def bed_occupants(unit: Unit) -> dict[int, Admission]:
         .options(joinedload(Admission.patient))
     ).all()
     return {admission.bed_id: admission for admission in admissions}
+
+
+# --- Due rules ---------------------------------------------------------------------------
+
+
+class StaleDueRules(AdminError):
+    """The unit's due rules were saved by someone else after this form was opened."""
+
+
+def due_rules_of(unit: Unit) -> tuple[DueDefinition, DueDefinitionVersion | None]:
+    """Return the unit's newest due rules and their row, or the built-in defaults and None."""
+    row = db.session.scalar(
+        select(DueDefinitionVersion)
+        .where(DueDefinitionVersion.unit_id == unit.id)
+        .order_by(DueDefinitionVersion.version.desc())
+        .limit(1)
+    )
+    if row is None:
+        return DEFAULT_DEFINITION, None
+    return DueDefinition.from_dict(row.definition), row
+
+
+def due_rule_versions(unit: Unit) -> list[DueDefinitionVersion]:
+    """Return every saved version of a unit's due rules, newest first."""
+    return list(db.session.scalars(
+        select(DueDefinitionVersion)
+        .where(DueDefinitionVersion.unit_id == unit.id)
+        .options(joinedload(DueDefinitionVersion.created_by))
+        .order_by(DueDefinitionVersion.version.desc())
+    ))
+
+
+def flat_due_settings(definition: DueDefinition | dict) -> dict[str, object]:
+    """Return every setting but the version as name -> value; a table entry is named "table.key"."""
+    data = definition.to_dict() if isinstance(definition, DueDefinition) else definition
+    flat: dict[str, object] = {}
+    for name, value in data.items():
+        if name == "version":
+            continue
+        if isinstance(value, dict):
+            flat.update({f"{name}.{key}": minutes for key, minutes in value.items()})
+        else:
+            flat[name] = value
+    return flat
+
+
+def due_field_name(path: str) -> str:
+    """Return the form field name of a flat setting: "table.low-medium" -> "table__low_medium"."""
+    return path.replace(".", "__").replace("-", "_")
+
+
+def due_rule_changes(versions: list[DueDefinitionVersion]) -> dict[int, dict[str, tuple]]:
+    """Return, per version id, the settings it changed from the one before (the first: from the defaults)."""
+    result: dict[int, dict[str, tuple]] = {}
+    previous = flat_due_settings(DEFAULT_DEFINITION)
+    for row in sorted(versions, key=lambda r: r.version):
+        current = flat_due_settings(row.definition)
+        result[row.id] = {path: (previous.get(path), value) for path, value in current.items()
+                          if previous.get(path) != value}
+        previous = current
+    return result
+
+
+def _nest(settings: dict[str, object], version: int) -> dict:
+    data: dict = {"version": str(version)}
+    for path, value in settings.items():
+        table, _, key = path.partition(".")
+        if key:
+            data.setdefault(table, {})[key] = value
+        else:
+            data[path] = value
+    return data
+
+
+def _first_error(settings: dict[str, object]) -> str | None:
+    try:
+        DueDefinition.from_dict(_nest(settings, 1))
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _culprit(settings: dict[str, object], message: str) -> str | None:
+    """Return the first setting whose default value in its place changes or clears the refusal."""
+    defaults = flat_due_settings(DEFAULT_DEFINITION)
+    for path, value in settings.items():
+        if path not in defaults or defaults[path] == value:
+            continue
+        if _first_error({**settings, path: defaults[path]}) != message:
+            return path
+    return None
+
+
+def save_due_rules(
+    *, by: User, unit: Unit, settings: dict[str, object], based_on: int
+) -> DueDefinitionVersion | None:
+    """Save the unit's due rules as a new version, or return None when nothing changed.
+
+    `settings` holds every flat setting (see flat_due_settings); `based_on` is the version the
+    form showed (0: the defaults). Due times are computed from the newest version when shown,
+    so nothing already charted is rewritten.
+    """
+    current, newest = due_rules_of(unit)
+    if (newest.version if newest else 0) != based_on:
+        raise StaleDueRules(
+            f"{newest.created_by.display_name} saved version {newest.version} of these rules while "
+            "you were editing. Nothing was saved: check your values against it and save again."
+            if newest else "The rules changed while you were editing. Check them and save again."
+        )
+    message = _first_error(settings)
+    if message is not None:
+        culprit = _culprit(settings, message)
+        raise AdminError(message, due_field_name(culprit) if culprit else None)
+    before = flat_due_settings(current)
+    if settings == before:
+        return None
+    version = (newest.version if newest else 0) + 1
+    definition = DueDefinition.from_dict(_nest(settings, version))
+    row = DueDefinitionVersion(unit_id=unit.id, version=version, definition=definition.to_dict(),
+                               created_by_id=by.id)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "update", user=by, object_type="due_definition", object_id=row.id,
+        detail={"unit": unit.name, "version": version, **audit.changes(before, settings)},
+    )
+    return row

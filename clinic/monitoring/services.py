@@ -1,4 +1,4 @@
-"""Work out what is due per admission from the record, in a fixed number of queries."""
+"""Work out what is due per admission from the record, in a fixed number of queries; record overrides."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import selectinload
 
+from clinic import audit
 from clinic.extensions import db
 from clinic.models import (
     Admission,
@@ -18,6 +20,7 @@ from clinic.models import (
     ProtocolOverride,
     SafetyCheck,
     Unit,
+    User,
     VitalSigns,
 )
 from clinic.monitoring.queries import SCALES, nth_latest_ids
@@ -189,3 +192,138 @@ def assignments_for(unit: Unit, shift: ShiftInstance) -> dict[int, Assignment]:
     ):
         newest[row.bed_id] = row
     return {bed_id: row for bed_id, row in newest.items() if row.nurse_id is not None}
+
+
+# --- Per-patient overrides and the chart's monitoring summary -----------------------------------
+
+#: A physician's override interval, in minutes (every 5 min to once a day).
+OVERRIDE_MIN_MINUTES = 5
+OVERRIDE_MAX_MINUTES = 1440
+
+
+class MonitoringError(Exception):
+    """A refused override, with the form field it belongs next to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def override_history(admission: Admission) -> dict[str, list[ProtocolOverride]]:
+    """Return every override row of an admission per protocol, newest first."""
+    grouped: dict[str, list[ProtocolOverride]] = defaultdict(list)
+    for row in db.session.scalars(
+        select(ProtocolOverride)
+        .where(ProtocolOverride.admission_id == admission.id)
+        .options(selectinload(ProtocolOverride.set_by))
+        .order_by(ProtocolOverride.id.desc())
+    ):
+        grouped[row.protocol].append(row)
+    return grouped
+
+
+def _override_snapshot(row: ProtocolOverride | None) -> dict:
+    if row is None:
+        return {"interval_minutes": None, "reason": None}
+    return {"interval_minutes": row.interval_minutes, "reason": row.reason}
+
+
+def _write_override(*, by: User, admission: Admission, protocol: str, interval_minutes: int | None,
+                    reason: str, change: str) -> ProtocolOverride:
+    if not by.has_role("physician"):
+        raise MonitoringError("Only a physician can set or end a reassessment override.")
+    if not admission.is_current:
+        raise MonitoringError("This admission has ended; its monitoring can no longer be changed.")
+    if protocol not in admission.protocols:
+        raise MonitoringError(
+            f"{due.PROTOCOL_LABELS.get(protocol, protocol)} is not a protocol of this admission.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise MonitoringError("Give the clinical reason.", "reason")
+    # Lock the admission (PostgreSQL; SQLite writers already queue) so "before" is still true at commit.
+    db.session.execute(select(Admission.id).where(Admission.id == admission.id).with_for_update())
+    before = current_overrides([admission.id]).get((admission.id, protocol))
+    if interval_minutes is None and before is None:
+        raise MonitoringError("There is no override in force to end; the unit's rules already apply.")
+    row = ProtocolOverride(admission_id=admission.id, protocol=protocol, interval_minutes=interval_minutes,
+                           reason=reason, set_by_id=by.id)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "update", user=by, object_type="protocol_override", object_id=row.id,
+        patient_id=admission.patient_id,
+        detail={"change": change, "protocol": protocol,
+                "before": _override_snapshot(before), "after": _override_snapshot(row)},
+    )
+    return row
+
+
+def set_override(*, by: User, admission: Admission, protocol: str, interval_minutes: int,
+                 reason: str) -> ProtocolOverride:
+    """Record a physician's interval for one protocol of an admission, replacing the computed one."""
+    if (isinstance(interval_minutes, bool) or not isinstance(interval_minutes, int)
+            or not OVERRIDE_MIN_MINUTES <= interval_minutes <= OVERRIDE_MAX_MINUTES):
+        raise MonitoringError(
+            f"Enter a whole number of minutes from {OVERRIDE_MIN_MINUTES} to {OVERRIDE_MAX_MINUTES}.",
+            "interval_minutes",
+        )
+    return _write_override(by=by, admission=admission, protocol=protocol,
+                           interval_minutes=interval_minutes, reason=reason, change="set")
+
+
+def end_override(*, by: User, admission: Admission, protocol: str, reason: str) -> ProtocolOverride:
+    """End the override of one protocol, so the unit's rules compute the interval again."""
+    return _write_override(by=by, admission=admission, protocol=protocol, interval_minutes=None,
+                           reason=reason, change="end")
+
+
+@dataclass(frozen=True)
+class ProtocolStatus:
+    """One protocol of an admission: when it is next due and the override in force, if any."""
+
+    protocol: str
+    item: due.DueItem | None
+    override: ProtocolOverride | None
+
+    @property
+    def label(self) -> str:
+        return due.PROTOCOL_LABELS.get(self.protocol, self.protocol)
+
+
+@dataclass(frozen=True)
+class MonitoringSummary:
+    """What the chart card and the monitoring page show for one admission."""
+
+    admission: Admission
+    now: datetime
+    protocols: list[ProtocolStatus]
+    checks: due.CheckSchedule | None
+    #: Version of the unit's due rules in use; None means the built-in defaults.
+    rules_version: int | None
+
+    @property
+    def level_label(self) -> str:
+        level = self.admission.observation_level
+        return due.OBSERVATION_LEVELS.get(level, level)
+
+    @property
+    def overrides(self) -> list[ProtocolStatus]:
+        return [status for status in self.protocols if status.override is not None]
+
+
+def monitoring_summary(admission: Admission, now: datetime) -> MonitoringSummary:
+    """Return each protocol's next due time and override, and the safety-check schedule.
+
+    A discharged admission has nothing due: its protocols are listed with no due time.
+    """
+    definition, version = definition_for(admission.unit)
+    overrides = current_overrides([admission.id])
+    if not admission.is_current:
+        statuses = [ProtocolStatus(p, None, overrides.get((admission.id, p))) for p in admission.protocols]
+        return MonitoringSummary(admission, now, statuses, None, version)
+    patient = due_for([admission], now=now, shift=admission.unit.shift_for(now),
+                      definition=definition)[admission.id]
+    by_protocol = {item.protocol: item for item in patient.items}
+    statuses = [ProtocolStatus(p, by_protocol.get(p), overrides.get((admission.id, p)))
+                for p in admission.protocols]
+    return MonitoringSummary(admission, now, statuses, patient.checks, version)
