@@ -22,6 +22,7 @@ from clinic.forms import RetractForm
 from clinic.models import Admission, Bed, User
 from clinic.models.patient import SUBSTANCES
 from clinic.models.user import CLINICAL_ROLES
+from clinic.monitoring.services import monitoring_summary
 from clinic.timefmt import from_local, to_local_input
 
 
@@ -174,17 +175,20 @@ def chart(admission_id: int):
     else:
         view = "shift"
         groups = [(shift, chart_service.timeline(admission, since=shift.starts_at))]
+    # Rendered before the audit commit, so the page's reads share one transaction.
+    page = render_template(
+        "admissions/chart.html", admission=admission, now=now, view=view, groups=groups,
+        shift=shift, latest_news2=chart_service.latest_news2(admission),
+        latest_scores=chart_service.latest_assessments(admission),
+        open_escalations=open_escalations(admission),
+        monitoring=monitoring_summary(admission, now) if admission.is_current else None,
+    )
     audit.record(
         "view", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
         detail={"page": "chart", "view": view},
     )
     db.session.commit()
-    return render_template(
-        "admissions/chart.html", admission=admission, now=now, view=view, groups=groups,
-        shift=shift, latest_news2=chart_service.latest_news2(admission),
-        latest_scores=chart_service.latest_assessments(admission),
-        open_escalations=open_escalations(admission),
-    )
+    return page
 
 
 @bp.route("/admissions/<int:admission_id>/entries/<kind>/<int:entry_id>/retract",
