@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from clinic import entries
 from clinic.db import utc_now
+from clinic.entries import ChartingError
 from clinic.extensions import db
 from clinic.models import Admission, Unit
+from clinic.models.charting import ClinicalEntry
 
 #: Roles that chart (DESIGN.md: physicians may chart; administrators and auditors never do).
 CHARTING_ROLES = ("nurse", "charge_nurse", "physician")
@@ -47,3 +52,41 @@ def saved(idempotency_key: str, location: str):
 
 def chart_url(admission: Admission) -> str:
     return url_for("admissions.chart", admission_id=admission.id)
+
+
+def attach_error(form, error: ChartingError) -> None:
+    """Put a refused rule's message next to its field, or above the form if it has none."""
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def save_entry(form, model: type[ClinicalEntry], write: Callable[[], ClinicalEntry], *,
+               already_saved: str) -> ClinicalEntry | None:
+    """Run `write` and commit once; on a refusal, roll back and show it; never chart twice.
+
+    Returns the saved entry (or the one an earlier submission of this form saved), or None
+    when the form has to be shown again with its messages.
+    """
+    existing = entries.existing_by_key(model, form.idempotency_key.data)
+    if existing is not None:
+        flash(already_saved, "info")
+        return existing
+    try:
+        entry = write()
+        db.session.commit()
+        return entry
+    except ChartingError as error:
+        db.session.rollback()
+        attach_error(form, error)
+    except IntegrityError:
+        # Two taps raced past the check above: the other one saved it.
+        db.session.rollback()
+        existing = entries.existing_by_key(model, form.idempotency_key.data)
+        if existing is None:
+            raise
+        flash(already_saved, "info")
+        return existing
+    return None

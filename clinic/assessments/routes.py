@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from clinic import audit, entries
 from clinic.assessments import bp, services
@@ -15,7 +14,7 @@ from clinic.entries import ChartingError
 from clinic.escalations.services import open_escalations
 from clinic.extensions import db
 from clinic.models import Assessment
-from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, saved
+from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, save_entry, saved
 from clinic.scoring import ketamine
 from clinic.timefmt import from_local
 
@@ -53,13 +52,10 @@ def _prefill(form: AssessmentForm, assessment: Assessment) -> None:
 
 def _save(form: AssessmentForm, admission, supersedes: Assessment | None = None):
     """Save the form or put the refusal next to its field; return the assessment or None."""
-    already = entries.existing_by_key(Assessment, form.idempotency_key.data)
-    if already is not None:
-        flash(ALREADY_SAVED, "info")
-        return already
     unable = form.unable
-    try:
-        assessment = services.record_assessment(
+    return save_entry(
+        form, Assessment,
+        lambda: services.record_assessment(
             by=current_user, admission=admission, scale=form.scale.code,
             observed_at=from_local(form.observed_at.data, admission.unit.zone),
             items={} if unable else form.item_values(),
@@ -70,25 +66,9 @@ def _save(form: AssessmentForm, admission, supersedes: Assessment | None = None)
             unable_reason=(form.unable_reason.data or "") if unable else None,
             idempotency_key=form.idempotency_key.data, supersedes=supersedes,
             correction_reason=form.correction_reason.data,
-        )
-        db.session.commit()
-        return assessment
-    except ChartingError as error:
-        db.session.rollback()
-        field = form._fields.get(error.field) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, str(error)]
-        else:
-            form.form_errors.append(str(error))
-    except IntegrityError:
-        # Two taps raced past the check above: the other one saved it.
-        db.session.rollback()
-        already = entries.existing_by_key(Assessment, form.idempotency_key.data)
-        if already is not None:
-            flash(ALREADY_SAVED, "info")
-            return already
-        raise
-    return None
+        ),
+        already_saved=ALREADY_SAVED,
+    )
 
 
 def _pulse_hint(form: AssessmentForm, admission) -> str | None:

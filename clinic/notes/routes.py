@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from clinic import audit, entries
 from clinic.auth.decorators import role_required
@@ -14,7 +13,7 @@ from clinic.models import NursingNote
 from clinic.notes import bp
 from clinic.notes.forms import NoteForm
 from clinic.notes.services import record_note
-from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, saved
+from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, save_entry, saved
 from clinic.timefmt import from_local
 
 ALREADY_SAVED = "This note was already saved; it has not been charted twice."
@@ -29,35 +28,16 @@ def _note_or_404(admission, note_id: int) -> NursingNote:
 
 def _save(form: NoteForm, admission, supersedes: NursingNote | None = None):
     """Save the form or put the refusal next to its field; return the note or None."""
-    already = entries.existing_by_key(NursingNote, form.idempotency_key.data)
-    if already is not None:
-        flash(ALREADY_SAVED, "info")
-        return already
-    try:
-        note = record_note(
+    return save_entry(
+        form, NursingNote,
+        lambda: record_note(
             by=current_user, admission=admission,
             observed_at=from_local(form.observed_at.data, admission.unit.zone),
             text=form.text.data, idempotency_key=form.idempotency_key.data,
             supersedes=supersedes, correction_reason=form.correction_reason.data,
-        )
-        db.session.commit()
-        return note
-    except ChartingError as error:
-        db.session.rollback()
-        field = getattr(form, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, str(error)]
-        else:
-            form.form_errors.append(str(error))
-    except IntegrityError:
-        # Two taps raced past the check above: the other one saved it.
-        db.session.rollback()
-        already = entries.existing_by_key(NursingNote, form.idempotency_key.data)
-        if already is not None:
-            flash(ALREADY_SAVED, "info")
-            return already
-        raise
-    return None
+        ),
+        already_saved=ALREADY_SAVED,
+    )
 
 
 def _render(form, admission, *, correcting=None, status=200):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from clinic import audit, entries
 from clinic.auth.decorators import role_required
@@ -12,7 +11,15 @@ from clinic.entries import ChartingError
 from clinic.escalations.services import open_escalations
 from clinic.extensions import db
 from clinic.models import VitalSigns
-from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, saved
+from clinic.routing import (
+    CHARTING_ROLES,
+    admission_or_404,
+    attach_error,
+    local_now,
+    safe_next,
+    save_entry,
+    saved,
+)
 from clinic.scoring import news2
 from clinic.timefmt import from_local
 from clinic.vitals import bp
@@ -24,6 +31,8 @@ from clinic.vitals.services import (
     record_vitals,
     set_spo2_scale,
 )
+
+ALREADY_SAVED = "This set was already saved; it has not been charted twice."
 
 
 def _vitals_or_404(admission, vitals_id: int) -> VitalSigns:
@@ -48,12 +57,9 @@ def _prefill(form: VitalsForm, vitals: VitalSigns) -> None:
 
 def _save(form: VitalsForm, admission, supersedes: VitalSigns | None = None):
     """Save the form or put the refusal next to its field; return the new set or None."""
-    already = entries.existing_by_key(VitalSigns, form.idempotency_key.data)
-    if already is not None:
-        flash("This set was already saved; it has not been charted twice.", "info")
-        return already
-    try:
-        vitals = record_vitals(
+    return save_entry(
+        form, VitalSigns,
+        lambda: record_vitals(
             by=current_user, admission=admission,
             observed_at=from_local(form.observed_at.data, admission.unit.zone),
             checked=form.checked, on_oxygen=form.on_oxygen,
@@ -61,25 +67,9 @@ def _save(form: VitalsForm, admission, supersedes: VitalSigns | None = None):
             consciousness=form.consciousness_value, confirmed=form.confirmed.data,
             idempotency_key=form.idempotency_key.data, supersedes=supersedes,
             correction_reason=form.correction_reason.data,
-        )
-        db.session.commit()
-        return vitals
-    except ChartingError as error:
-        db.session.rollback()
-        field = getattr(form, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, str(error)]
-        else:
-            form.form_errors.append(str(error))
-    except IntegrityError:
-        # Two taps raced past the check above: the other one saved it.
-        db.session.rollback()
-        already = entries.existing_by_key(VitalSigns, form.idempotency_key.data)
-        if already is not None:
-            flash("This set was already saved; it has not been charted twice.", "info")
-            return already
-        raise
-    return None
+        ),
+        already_saved=ALREADY_SAVED,
+    )
 
 
 def _render(form, admission, *, correcting=None, status=200):
@@ -184,8 +174,7 @@ def spo2_scale(admission_id: int):
             db.session.commit()
         except ChartingError as error:
             db.session.rollback()
-            target = getattr(form, error.field, None) if error.field else None
-            (target.errors if target is not None else form.form_errors).append(str(error))
+            attach_error(form, error)
         else:
             flash(f"SpO₂ scale {admission.spo2_scale} recorded; new sets are scored with it.", "success")
             return redirect(url_for("admissions.chart", admission_id=admission.id))
