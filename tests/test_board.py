@@ -6,7 +6,9 @@ import json
 import re
 import uuid
 from datetime import timedelta
+from html import unescape
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import event
@@ -16,7 +18,17 @@ from clinic.db import utc_now
 from clinic.escalations import services as escalation_services
 from clinic.extensions import db
 from clinic.models import Unit, User
-from clinic.vitals import services as vitals_services
+from tests.test_duelist import (  # noqa: F401 (the clock, now and ward fixtures)
+    assign,
+    chart_check,
+    chart_ciwa_ar,
+    chart_ketamine,
+    chart_vitals,
+    fixed_clock,
+    fixed_now,
+    seeded_ward,
+    utc_unit,
+)
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -232,7 +244,7 @@ def test_a_board_view_writes_one_audit_event_listing_the_patients(client, auth, 
 
 # --- query count ---------------------------------------------------------------------------------
 
-def count_board_queries(client, unit_id: int) -> int:
+def count_board_queries(client, url: str, headers=None) -> int:
     # A fresh session, as a real request has: nothing answered from the test's identity map.
     db.session.remove()
     statements: list[str] = []
@@ -242,53 +254,220 @@ def count_board_queries(client, unit_id: int) -> int:
 
     event.listen(db.engine, "before_cursor_execute", on_execute)
     try:
-        response = client.get(f"/units/{unit_id}/board")
+        response = client.get(url, headers=headers)
     finally:
         event.remove(db.engine, "before_cursor_execute", on_execute)
     assert response.status_code == 200
     return len(statements)
 
 
-NORMAL_VITALS = {"respiratory_rate": "16", "spo2": "97", "systolic_bp": "125",
-                 "diastolic_bp": "80", "heart_rate": "75", "temperature": "37.0"}
-
-
 def admit_with_history(make_admission, unit_id: int, by_id: int) -> None:
-    """Admit a patient with two charted vitals sets and an open escalation."""
+    """Admit a patient with vitals, scale results, safety checks and an open escalation."""
     unit, by = db.session.get(Unit, unit_id), db.session.get(User, by_id)
-    admission = make_admission(unit=unit, by=by, substances=(("ketamine", 20), ("alcohol", 30)))
+    start = utc_now()
+    admission = make_admission(unit=unit, by=by, substances=(("ketamine", 20), ("alcohol", 30)),
+                               protocols=("vitals", "ketamine", "ciwa_ar"))
     for hours_ago in (3, 1):
-        vitals_services.record_vitals(
-            by=by, admission=admission, observed_at=utc_now() - timedelta(hours=hours_ago),
-            checked=vitals_services.check_values(NORMAL_VITALS, confirmed=False),
-            on_oxygen=False, oxygen_device=None, oxygen_flow=None, consciousness="A",
-            confirmed=False, idempotency_key=uuid.uuid4().hex,
-        )
+        chart_vitals(admission, by, start - timedelta(hours=hours_ago))
+        chart_ketamine(admission, by, start - timedelta(hours=hours_ago), craving=3)
+        chart_ciwa_ar(admission, by, start - timedelta(hours=hours_ago), 3, 3, 3, 0, 0, 0, 0, 0, 0, 0)
+        chart_check(admission, by, start - timedelta(hours=hours_ago))
     escalation_services.raise_by_hand(by=by, admission=admission, level="urgent",
                                       reason="Agitated, asking to leave",
                                       idempotency_key=uuid.uuid4().hex)
     db.session.commit()
 
 
+@pytest.mark.parametrize("query", ["", "?sort=overdue", "?sort=unwell&mine=1"])
 def test_board_query_count_does_not_grow_with_patients(client, auth, make_unit, make_admission,
-                                                       make_user):
+                                                       make_user, query):
     unit_id = make_unit(beds=8).id
     by_id = make_user("charge_nurse").id
     for _ in range(2):
         admit_with_history(make_admission, unit_id, by_id)
-    auth.login_as("charge_nurse")
-    client.get(f"/units/{unit_id}/board")
+    charge = auth.login_as("charge_nurse")
+    unit = db.session.get(Unit, unit_id)
+    for bed in unit.beds:
+        assign(unit, bed.id, charge, charge, utc_now())
+    url = f"/units/{unit_id}/board{query}"
+    client.get(url)
 
-    with_two = count_board_queries(client, unit_id)
+    with_two = count_board_queries(client, url)
     for _ in range(4):
         admit_with_history(make_admission, unit_id, by_id)
-    with_six = count_board_queries(client, unit_id)
+    with_six = count_board_queries(client, url)
+    fragment = count_board_queries(client, url, headers={"X-Requested-With": "fetch"})
 
-    response = client.get(f"/units/{unit_id}/board")
+    response = client.get(url)
     occupied = [row for row in board_rows(response).values() if not is_empty(row)]
-    # The board really showed the scores and escalations whose queries were counted.
+    # The board really showed the scores, escalations, due times and checks whose queries were counted.
     assert len(occupied) == 6
     assert all("Agitated" in row for row in occupied)
-    latest_vitals_links = re.findall(r'href="/admissions/\d+/vitals/\d+"', response.get_data(as_text=True))
-    assert len(latest_vitals_links) == 6
+    assert all("Last check" in row and "CIWA-Ar" in row and "Burden" in row for row in occupied)
+    html = response.get_data(as_text=True)
+    assert len(re.findall(r'href="/admissions/\d+/vitals/\d+"', html)) == 6
     assert with_six == with_two
+    # The refresh leaves out the unit picker's query, and nothing else.
+    assert fragment == with_six - 1
+
+
+# --- what is due, observation, sort, my patients --------------------------------------------------
+
+def board_table_rows(response) -> list[tuple[str, str]]:
+    """Return (bed label, row text) in the order shown."""
+    parser = _BoardTable()
+    parser.feed(response.get_data(as_text=True))
+    return list(parser.rows.items())
+
+
+def test_each_bed_shows_what_is_next_due_and_its_observation(client, auth, ward, now):
+    auth.login_as("nurse")
+
+    rows = board_rows(client.get(f"/units/{ward.unit.id}/board"))
+
+    # Bed 1: vitals overdue by an hour is the most overdue; CIWA-Ar (overdue) and the safety check
+    # (due in 30 min) are also due within the hour.
+    assert "⚠ Overdue Vitals for ALDER, Ann overdue by 1 h 00 min" in rows["1"]
+    assert "+2 more due within the hour" in rows["1"]
+    assert f"General (every 60 min) Last check {now - timedelta(minutes=30):%H:%M} UTC" in rows["1"]
+    # Nobody checked in the shift's first five and a half hours: four windows were missed.
+    assert "Check overdue" not in rows["1"] and "⚠ 4 missed this shift" in rows["1"]
+    # Bed 2: no check since the shift began six hours ago.
+    assert "⚠ Overdue Safety check for BIRCH, Ben overdue by 5 h 00 min" in rows["2"]
+    assert "No check this shift ⚠ Check overdue overdue by 5 h 00 min" in rows["2"]
+    assert "⚠ 5 missed this shift" in rows["2"]
+    assert "+1 more due within the hour" in rows["2"]
+
+
+def test_next_due_links_into_the_form_and_back_to_the_board(client, auth, ward):
+    auth.login_as("nurse")
+    board = f"/units/{ward.unit.id}/board?sort=overdue&mine=0"
+
+    html = client.get(board).get_data(as_text=True)
+
+    links = [urlsplit(unescape(h)) for h in re.findall(r'href="([^"]+)"', html)]
+    vitals = [u for u in links if u.path == f"/admissions/{ward.alcohol.id}/vitals/new"]
+    rounds = [u for u in links if u.path == f"/units/{ward.unit.id}/rounds" and "next=" in u.query]
+    # Back to the board as it was sorted (an unknown filter value reads as "all patients").
+    assert [parse_qs(u.query) for u in vitals] == [{"next": [f"/units/{ward.unit.id}/board?sort=overdue"]}]
+    assert [u.fragment for u in rounds] == [f"admission-{ward.ketamine.id}"]
+    assert f'href="/units/{ward.unit.id}/due"' in html
+
+
+def test_continuous_observation_has_no_check_due(client, auth, clock, make_unit, make_admission):
+    unit = utc_unit(make_unit, clock)
+    admission = make_admission(unit=unit, protocols=("vitals",))
+    admission.observation_level = "arms_length"
+    db.session.commit()
+    chart_vitals(admission, admission.admitted_by, clock)
+    auth.login_as("nurse")
+
+    row = board_rows(client.get(f"/units/{unit.id}/board"))["1"]
+
+    assert "Within arm's length (one-to-one)" in row or "Within arm&#39;s length" in row
+    assert "Check overdue" not in row and "Safety check" not in row
+    assert "Vitals for TESTPERSON, Sam due in 12 h 00 min" in row
+
+
+def test_sort_by_most_overdue(client, auth, ward):
+    auth.login_as("nurse")
+
+    by_bed = [bed for bed, _ in board_table_rows(client.get(f"/units/{ward.unit.id}/board"))]
+    overdue = [bed for bed, _ in board_table_rows(client.get(f"/units/{ward.unit.id}/board?sort=overdue"))]
+
+    assert by_bed == ["1", "2", "3", "4", "5", "6"]
+    # Bed 2's check is 5 h overdue, bed 1's vitals 1 h; empty beds stay last, in bed order.
+    assert overdue == ["2", "1", "3", "4", "5", "6"]
+
+
+def test_sort_by_most_unwell(client, auth, clock, make_unit, make_admission, make_user):
+    unit = utc_unit(make_unit, clock)
+    by = make_user("charge_nurse")
+    beds = {b.label: b for b in unit.beds}
+
+    def patient(bed: str, heart_rate: int, *ciwa: int, escalate: bool = False):
+        admission = make_admission(unit=unit, bed=beds[bed], by=by, protocols=("vitals", "ciwa_ar"))
+        chart_vitals(admission, by, clock - timedelta(minutes=30), heart_rate=heart_rate)
+        chart_ciwa_ar(admission, by, clock - timedelta(minutes=30), *ciwa)
+        if escalate:
+            escalation_services.raise_by_hand(by=by, admission=admission, level="urgent",
+                                              reason="Wants to leave", idempotency_key=uuid.uuid4().hex)
+            db.session.commit()
+
+    mild = (1, 1, 1, 0, 0, 0, 0, 0, 0, 0)
+    patient("1", 75, *mild)                               # NEWS2 0, mild, no escalation
+    patient("2", 75, *mild, escalate=True)                # NEWS2 0, mild, an escalation
+    patient("3", 75, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0)        # NEWS2 0, CIWA-Ar 12: moderate
+    patient("4", 115, *mild)                              # NEWS2 2 (heart rate 115)
+    auth.login_as("physician")
+
+    order = [bed for bed, _ in board_table_rows(client.get(f"/units/{unit.id}/board?sort=unwell"))]
+
+    assert order == ["4", "3", "2", "1", "5", "6"]
+
+
+def test_my_patients_shows_only_my_beds(client, auth, ward, make_user, now):
+    nurse = auth.login_as("nurse")
+    assign(ward.unit, ward.ketamine.bed_id, nurse, ward.charge, now)
+    assign(ward.unit, ward.alcohol.bed_id, make_user("nurse"), ward.charge, now)
+
+    response = client.get(f"/units/{ward.unit.id}/board?mine=1")
+
+    assert [bed for bed, _ in board_table_rows(response)] == ["2"]
+    html = response.get_data(as_text=True)
+    assert "your patients: 1" in html
+    assert f'href="/units/{ward.unit.id}/due?mine=1"' in html
+
+
+def test_my_patients_without_an_assignment_says_so(client, auth, ward):
+    auth.login_as("nurse")
+
+    response = client.get(f"/units/{ward.unit.id}/board?mine=1")
+
+    assert board_table_rows(response) == []
+    assert "No beds are assigned to you this early shift" in response.get_data(as_text=True)
+
+
+# --- refreshing itself ---------------------------------------------------------------------------
+
+def test_the_board_page_loads_its_refresh_script(client, auth, ward):
+    auth.login_as("nurse")
+
+    html = client.get(f"/units/{ward.unit.id}/board").get_data(as_text=True)
+
+    assert '<script src="/static/board.js"></script>' in html
+    assert 'id="board-live"' in html and 'data-refresh-seconds="60"' in html
+
+
+@pytest.mark.parametrize("ask", [{"headers": {"X-Requested-With": "fetch"}},
+                                 {"query_string": {"sort": "overdue", "fragment": "1"}}])
+def test_a_refresh_returns_only_the_board_and_is_audited_as_a_view(client, auth, ward, audit_events,
+                                                                    now, ask):
+    auth.login_as("nurse")
+    url = f"/units/{ward.unit.id}/board" + ("?sort=overdue" if "headers" in ask else "")
+
+    response = client.get(url, **ask)
+
+    html = response.get_data(as_text=True)
+    assert response.headers["X-Board-Fragment"] == "1"
+    assert html.lstrip().startswith('<div id="board-live"')
+    assert "<html" not in html and "board.js" not in html
+    assert f"Updated <time datetime=\"{now.isoformat()}\">{now:%H:%M} UTC</time>" in html
+    # Sorted as asked.
+    assert [bed for bed, _ in board_table_rows(response)][:2] == ["2", "1"]
+    [view] = board_views(audit_events)
+    assert sorted(json.loads(view.detail)["patients"]) == sorted(
+        [ward.alcohol.patient_id, ward.ketamine.patient_id])
+
+
+def test_switching_units_keeps_the_sort_and_filter(client, auth, make_unit):
+    make_unit(name="A ward")
+    second = make_unit(name="B ward")
+    auth.login_as("nurse")
+
+    response = client.get("/board", query_string={"unit": second.id, "sort": "unwell", "mine": "1"})
+    html = client.get(response.location).get_data(as_text=True)
+
+    assert response.location == f"/units/{second.id}/board?sort=unwell&mine=1"
+    assert '<input type="hidden" name="sort" value="unwell">' in html
+    assert '<input type="hidden" name="mine" value="1">' in html

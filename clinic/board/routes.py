@@ -1,44 +1,94 @@
 """Unit board views."""
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from clinic import audit
 from clinic.auth.decorators import role_required
 from clinic.board import bp
-from clinic.board.services import board_rows, choose_unit
+from clinic.board.services import SORTS, board_rows, choose_unit, sort_rows
 from clinic.db import utc_now
+from clinic.duelist.services import mine_only, patient_entries
 from clinic.extensions import db
 from clinic.models import Unit
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring import queries as latest
+from clinic.monitoring.services import definition_for, due_for
+from clinic.scoring.due import OBSERVATION_LEVELS
+
+#: Seconds between the board's own refreshes (board.js); DESIGN.md asks for at least every minute.
+DEFAULT_REFRESH_SECONDS = 60
 
 
 @bp.route("/board")
 @role_required(*CLINICAL_ROLES)
 def index():
     unit = choose_unit(request.args.get("unit", type=int))
-    return redirect(url_for("board.unit", unit_id=unit.id))
+    # Switching units keeps the sort and the "my patients" filter.
+    sort = request.args.get("sort")
+    return redirect(url_for("board.unit", unit_id=unit.id,
+                            sort=sort if sort in SORTS and sort != "bed" else None,
+                            mine=1 if request.args.get("mine") == "1" else None))
+
+
+def refresh_seconds() -> int:
+    """Return how often board.js refreshes the board (BOARD_REFRESH_SECONDS, default a minute)."""
+    return int(current_app.config.get("BOARD_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS))
+
+
+def wants_fragment() -> bool:
+    """Return whether board.js asked for the table alone, to swap it in place."""
+    return request.headers.get("X-Requested-With") == "fetch" or request.args.get("fragment") == "1"
 
 
 @bp.route("/units/<int:unit_id>/board")
 @role_required(*CLINICAL_ROLES)
 def unit(unit_id: int):
     unit = choose_unit(unit_id)
-    rows = board_rows(unit)
     now = utc_now()
-    admission_ids = [r.admission.id for r in rows if r.admission is not None]
+    shift = unit.shift_for(now)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "bed"
+    mine = request.args.get("mine") == "1"
+    rows = board_rows(unit)
+    assigned_beds = None
+    if mine:
+        mine_admissions, assigned_beds = mine_only(
+            [r.admission for r in rows if r.admission is not None], unit, shift, current_user.id)
+        shown = {a.id for a in mine_admissions}
+        rows = [r for r in rows if r.admission is not None and r.admission.id in shown]
+    admissions = [r.admission for r in rows if r.admission is not None]
+    admission_ids = [a.id for a in admissions]
     scores = latest.latest_scores(admission_ids)
     escalations = latest.open_escalations_by_admission(admission_ids)
-    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
-    patients = [r.admission.patient_id for r in rows if r.admission is not None]
-    # One event per page view listing the patients shown keeps the audit write load low.
+    definition, _version = definition_for(unit)
+    patients = due_for(admissions, now=now, shift=shift, definition=definition)
+    due = {
+        a.id: patient_entries(patients[a.id], now=now, scores=scores[a.id], definition=definition,
+                              zone=unit.zone)
+        for a in admissions
+    }
+    rows = sort_rows(rows, sort, due=due, scores=scores, escalations=escalations)
+    fragment = wants_fragment()
+    units = [] if fragment else db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    patient_ids = [a.patient_id for a in admissions]
+    # One event per page view (a refresh is one too) listing the patients shown keeps the audit
+    # write load low; written after every read, as on SQLite it holds the write lock until commit.
     audit.record(
         "view", object_type="unit_board", object_id=unit.id,
-        detail={"patients": patients, "unit": unit.name},
+        detail={"patients": patient_ids, "unit": unit.name},
     )
     db.session.commit()
-    return render_template(
-        "board/board.html", unit=unit, units=units, rows=rows, now=now,
-        occupied=len(patients), shift=unit.shift_for(now), scores=scores, escalations=escalations,
+    context = dict(
+        unit=unit, units=units, rows=rows, now=now, occupied=len(patient_ids), shift=shift,
+        scores=scores, escalations=escalations, due=due, patients=patients, sort=sort, sorts=SORTS,
+        mine=mine, assigned_beds=assigned_beds, levels=OBSERVATION_LEVELS,
+        refresh_seconds=refresh_seconds(),
+        # Where a form opened from the board returns after saving: this view, never the fragment.
+        back=url_for("board.unit", unit_id=unit.id, sort=None if sort == "bed" else sort,
+                     mine=1 if mine else None),
     )
+    if fragment:
+        response = render_template("board/_live.html", **context)
+        return response, 200, {"X-Board-Fragment": "1", "Vary": "X-Requested-With"}
+    return render_template("board/board.html", **context), 200, {"Vary": "X-Requested-With"}

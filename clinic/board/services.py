@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from flask import abort, session
@@ -51,3 +52,52 @@ def board_rows(unit: Unit) -> list[BoardRow]:
     # A patient left in a bed that has since been closed must still appear.
     rows.extend(BoardRow(a.bed, a) for a in by_bed.values())
     return rows
+
+
+SORTS = {"bed": "Bed", "overdue": "Most overdue", "unwell": "Most unwell"}
+
+#: Severity bands of the validated scales, least to most severe (REFERENCE §2, §3, §4).
+_BAND_RANK = {"none": 0, "mild": 1, "moderate": 2, "moderately severe": 3, "severe": 4, "very severe": 5}
+
+
+def _scale_rank(entry) -> int:
+    """Rank a latest scale result by severity; the ketamine checklist, which has no band, by risk."""
+    if entry is None:
+        return -1
+    if entry.scale == "ketamine":
+        # Unvalidated burden, so its flags and the suicide-risk screen decide, never the total.
+        return {"high": 5, "moderate": 4}.get(entry.suicide_risk, 3 if entry.flags else 0)
+    return _BAND_RANK.get(entry.band, 0)
+
+
+def unwell_key(scores: dict, open_escalations: list) -> tuple:
+    """Return a sort key putting the highest NEWS2, then scale band, then open escalations first."""
+    news2 = scores.get("news2")
+    total = news2.latest.news2_total if news2 is not None and news2.latest is not None else None
+    ranks = [_scale_rank(trend.latest) for name, trend in scores.items() if name != "news2"]
+    return (-(total if total is not None else -1), -max(ranks, default=-1), -len(open_escalations))
+
+
+def overdue_key(entries: list) -> tuple[int, float]:
+    """Return a sort key putting the most overdue patient first, then the one due soonest."""
+    if not entries:
+        return (0, math.inf)
+    return (-max(e.overdue_minutes for e in entries), min(e.due_at for e in entries).timestamp())
+
+
+def sort_rows(rows: list[BoardRow], how: str, *, due: dict, scores: dict,
+              escalations: dict) -> list[BoardRow]:
+    """Return the rows in the chosen order; empty beds stay last, in bed order, when not by bed."""
+    if how not in ("overdue", "unwell"):
+        return rows
+    occupied = [r for r in rows if r.admission is not None]
+    empty = [r for r in rows if r.admission is None]
+    position = {id(r): n for n, r in enumerate(rows)}
+    if how == "overdue":
+        def key(row):
+            return (*overdue_key(due.get(row.admission.id, [])), position[id(row)])
+    else:
+        def key(row):
+            aid = row.admission.id
+            return (*unwell_key(scores.get(aid, {}), escalations.get(aid, [])), position[id(row)])
+    return sorted(occupied, key=key) + empty
