@@ -574,3 +574,21 @@ def test_a_password_hashed_with_other_parameters_still_verifies(app, auth, make_
 
     assert auth.login(user.username).status_code == 302
     assert count_sessions() == 1
+
+
+def test_a_background_board_refresh_does_not_keep_the_session_alive(client, auth, make_unit):
+    unit = make_unit()
+    auth.login_as("nurse")
+    session_row = db.session.scalars(select(UserSession)).one()
+    stale = utc_now() - timedelta(minutes=10)
+    session_row.last_seen_at = stale
+    db.session.commit()
+
+    refreshed = client.get(f"/units/{unit.id}/board", headers={"X-Requested-With": "fetch"})
+    assert refreshed.status_code == 200
+    db.session.refresh(session_row)
+    assert session_row.last_seen_at == stale
+
+    client.get(f"/units/{unit.id}/board")
+    db.session.refresh(session_row)
+    assert session_row.last_seen_at > stale

@@ -120,7 +120,9 @@ def load_session(token: str) -> User | None:
         db.session.commit()
         g.session_end_reason = reason
         return None
-    if now - session_row.last_seen_at >= cfg["SESSION_TOUCH_INTERVAL"]:
+    # The board's background refresh is not activity: a board left open must still time out.
+    background = request.headers.get("X-Requested-With") == "fetch"
+    if not background and now - session_row.last_seen_at >= cfg["SESSION_TOUCH_INTERVAL"]:
         session_row.last_seen_at = now
         # Committed here: a page that only reads would otherwise roll the touch back.
         db.session.commit()
