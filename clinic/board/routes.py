@@ -72,13 +72,6 @@ def unit(unit_id: int):
     fragment = wants_fragment()
     units = [] if fragment else db.session.scalars(select(Unit).order_by(Unit.name)).all()
     patient_ids = [a.patient_id for a in admissions]
-    # One event per page view (a refresh is one too) listing the patients shown keeps the audit
-    # write load low; written after every read, as on SQLite it holds the write lock until commit.
-    audit.record(
-        "view", object_type="unit_board", object_id=unit.id,
-        detail={"patients": patient_ids, "unit": unit.name},
-    )
-    db.session.commit()
     context = dict(
         unit=unit, units=units, rows=rows, now=now, occupied=len(patient_ids), shift=shift,
         scores=scores, escalations=escalations, due=due, patients=patients, sort=sort, sorts=SORTS,
@@ -88,7 +81,13 @@ def unit(unit_id: int):
         back=url_for("board.unit", unit_id=unit.id, sort=None if sort == "bed" else sort,
                      mine=1 if mine else None),
     )
-    if fragment:
-        response = render_template("board/_live.html", **context)
-        return response, 200, {"X-Board-Fragment": "1", "Vary": "X-Requested-With"}
-    return render_template("board/board.html", **context), 200, {"Vary": "X-Requested-With"}
+    page = render_template("board/_live.html" if fragment else "board/board.html", **context)
+    # One event per page view (a refresh is one too) listing the patients shown keeps the audit
+    # write load low; written after rendering, so every read shares the one transaction.
+    audit.record(
+        "view", object_type="unit_board", object_id=unit.id,
+        detail={"patients": patient_ids, "unit": unit.name},
+    )
+    db.session.commit()
+    headers = {"Vary": "X-Requested-With"} | ({"X-Board-Fragment": "1"} if fragment else {})
+    return page, 200, headers

@@ -25,11 +25,12 @@ def due(unit_id: int):
     unit = choose_unit(unit_id)
     mine = request.args.get("mine") == "1"
     due_list = unit_due_list(unit, now=utc_now(), mine_of=current_user.id if mine else None)
-    # After every read: on SQLite the audit write takes the database's write lock until commit.
+    page = render_template("duelist/due.html", unit=unit, due_list=due_list, mine=mine,
+                           back=this_page(), safety_check=SAFETY_CHECK)
+    # After rendering, so the page's reads and the audit row share one transaction.
     audit.record(
         "view", object_type="due_list", object_id=unit.id,
         detail={"patients": due_list.patient_ids, "unit": unit.name, "mine": mine},
     )
     db.session.commit()
-    return render_template("duelist/due.html", unit=unit, due_list=due_list, mine=mine,
-                           back=this_page(), safety_check=SAFETY_CHECK)
+    return page
