@@ -98,7 +98,9 @@ def add_check(admission, by, minutes_ago: float, *, recorded_minutes_ago: float 
 
 
 def row_html(page: str, admission) -> str:
-    found = re.search(rf'<section class="round-row[^"]*" id="admission-{admission.id}".*?</section>', page, re.S)
+    found = re.search(
+        rf'<section class="round-row[^"]*" id="admission-{admission.id}".*?</section>', page, re.S
+    )
     assert found, f"no row for admission {admission.id}"
     return found.group(0)
 

@@ -59,10 +59,11 @@ def unit(unit_id: int):
         rows = [r for r in rows if r.admission is not None and r.admission.id in shown]
     admissions = [r.admission for r in rows if r.admission is not None]
     admission_ids = [a.id for a in admissions]
-    scores = latest.latest_scores(admission_ids)
+    recent = latest.recent_entries(admission_ids)
+    scores = latest.latest_scores(admission_ids, recent)
     escalations = latest.open_escalations_by_admission(admission_ids)
     definition, _version = definition_for(unit)
-    patients = due_for(admissions, now=now, shift=shift, definition=definition)
+    patients = due_for(admissions, now=now, shift=shift, definition=definition, recent=recent)
     due = {
         a.id: patient_entries(patients[a.id], now=now, scores=scores[a.id], definition=definition,
                               zone=unit.zone)

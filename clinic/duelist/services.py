@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from clinic.extensions import db
 from clinic.models import Admission, Bed, Unit
 from clinic.models.patient import ADMITTED
-from clinic.monitoring.queries import Trend, latest_scores
+from clinic.monitoring.queries import Trend, latest_scores, recent_entries
 from clinic.monitoring.services import PatientDue, assignments_for, definition_for, due_for
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
@@ -250,8 +250,10 @@ def unit_due_list(unit: Unit, *, now: datetime, mine_of: int | None = None) -> D
     if mine_of is not None:
         admissions, assigned = mine_only(admissions, unit, shift, mine_of)
     definition, _version = definition_for(unit)
-    patients = due_for(admissions, now=now, shift=shift, definition=definition)
-    scores = latest_scores([a.id for a in admissions])
+    ids = [a.id for a in admissions]
+    recent = recent_entries(ids)
+    patients = due_for(admissions, now=now, shift=shift, definition=definition, recent=recent)
+    scores = latest_scores(ids, recent)
     entries = [
         entry
         for admission in admissions

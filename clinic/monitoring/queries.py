@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from clinic.entries import current_filter
 from clinic.extensions import db
@@ -82,32 +82,67 @@ def nth_latest_ids(
     return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}
 
 
-def latest_scores(admission_ids: list[int]) -> dict[int, dict[str, Trend]]:
+#: How many recent results per scale the due rules look at (CIWA-Ar steps down after three).
+HISTORY_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class Recent:
+    """The newest current entries per admission, fetched together for one page."""
+
+    ids: dict
+    vitals: dict[int, VitalSigns]
+    assessments: dict[int, Assessment]
+
+    def entry(self, admission_id: int, key: tuple):
+        found = self.ids.get((admission_id, key))
+        return (self.vitals if key[0] == "news2" else self.assessments).get(found)
+
+
+def recent_entries(admission_ids: list[int]) -> Recent:
+    """Return the newest NEWS2 sets and scale results per admission, in three queries.
+
+    Keys: ("news2", "scored", n) for the n-th newest complete vitals set (n < 2); per scale,
+    (scale, "scored", n) for scored results (n < 2) and (scale, "any", n) for any outcome, an
+    "unable to assess" included (n < HISTORY_DEPTH).
+    """
+    spec = {("news2", "scored", n): (VitalSigns, lambda v: (v.news2_total.is_not(None),), n)
+            for n in (0, 1)}
+    for scale in SCALES:
+        for n in (0, 1):
+            spec[(scale, "scored", n)] = (
+                Assessment, lambda a, s=scale: (a.scale == s, a.outcome == "scored"), n
+            )
+        for n in range(HISTORY_DEPTH):
+            spec[(scale, "any", n)] = (Assessment, lambda a, s=scale: (a.scale == s,), n)
+    ids = nth_latest_ids(admission_ids, spec, name="recent_entries")
+    vitals_ids = {i for (_, k), i in ids.items() if k[0] == "news2" and i}
+    assessment_ids = {i for (_, k), i in ids.items() if k[0] != "news2" and i}
+    # The item answers are not needed for badges and due times; leave their JSON unparsed.
+    vitals = {v.id: v for v in db.session.scalars(
+        select(VitalSigns).where(VitalSigns.id.in_(vitals_ids))
+        .options(defer(VitalSigns.news2_points), defer(VitalSigns.flags))
+    )} if vitals_ids else {}
+    assessments = {a.id: a for a in db.session.scalars(
+        select(Assessment).where(Assessment.id.in_(assessment_ids))
+        .options(defer(Assessment.items), defer(Assessment.yes_no), defer(Assessment.suicide_answers))
+    )} if assessment_ids else {}
+    return Recent(ids, vitals, assessments)
+
+
+def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dict[int, dict[str, Trend]]:
     """Return, per admission, the latest and previous NEWS2 and each scale's scored results."""
-    spec = {}
-    for offset in (0, 1):
-        spec[("news2", offset)] = (VitalSigns, lambda v: (v.news2_total.is_not(None),), offset)
-        for scale in SCALES:
-            spec[(scale, offset)] = (
-                Assessment, lambda a, s=scale: (a.scale == s, a.outcome == "scored"), offset
-            )
-    ids = nth_latest_ids(admission_ids, spec, name="latest_scores")
-    wanted_vitals = {i for (_, key), i in ids.items() if key[0] == "news2" and i}
-    wanted_assessments = {i for (_, key), i in ids.items() if key[0] != "news2" and i}
-    vitals = {v.id: v for v in db.session.scalars(select(VitalSigns).where(VitalSigns.id.in_(wanted_vitals)))}
-    assessments = {
-        a.id: a for a in db.session.scalars(select(Assessment).where(Assessment.id.in_(wanted_assessments)))
+    if not admission_ids:
+        return {}
+    recent = recent or recent_entries(admission_ids)
+    return {
+        admission_id: {
+            name: Trend(recent.entry(admission_id, (name, "scored", 0)),
+                        recent.entry(admission_id, (name, "scored", 1)))
+            for name in ("news2", *SCALES)
+        }
+        for admission_id in admission_ids
     }
-    result: dict[int, dict[str, Trend]] = {}
-    for admission_id in admission_ids:
-        result[admission_id] = {}
-        for name in ("news2", *SCALES):
-            source = vitals if name == "news2" else assessments
-            result[admission_id][name] = Trend(
-                source.get(ids.get((admission_id, (name, 0)))),
-                source.get(ids.get((admission_id, (name, 1)))),
-            )
-    return result
 
 
 def open_escalations_by_admission(admission_ids: list[int]) -> dict[int, list[Escalation]]:

@@ -13,7 +13,6 @@ from clinic import audit
 from clinic.extensions import db
 from clinic.models import (
     Admission,
-    Assessment,
     Assignment,
     DueDefinitionVersion,
     MissedCheckNote,
@@ -23,12 +22,9 @@ from clinic.models import (
     User,
     VitalSigns,
 )
-from clinic.monitoring.queries import SCALES, nth_latest_ids
+from clinic.monitoring.queries import HISTORY_DEPTH, SCALES, Recent, nth_latest_ids, recent_entries
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
-
-#: How many recent results per scale the rules look at (CIWA-Ar steps down after three).
-HISTORY_DEPTH = 3
 
 
 def definition_for(unit: Unit) -> tuple[due.DueDefinition, int | None]:
@@ -66,26 +62,23 @@ def _score_point(entry) -> due.ScorePoint:
                           outcome=entry.outcome, flagged=flagged)
 
 
-def histories(admission_ids: list[int]) -> dict[tuple[int, str], list[due.ScorePoint]]:
+def histories(
+    admission_ids: list[int], recent: Recent | None = None
+) -> dict[tuple[int, str], list[due.ScorePoint]]:
     """Return the recent current results per (admission, protocol), newest first."""
-    ids = nth_latest_ids(
-        admission_ids,
-        {("vitals", 0): (VitalSigns, lambda v: (v.news2_total.is_not(None),), 0)}
-        | {(scale, n): (Assessment, lambda a, s=scale: (a.scale == s,), n)
-           for scale in SCALES for n in range(HISTORY_DEPTH)},
-        name="due_histories",
-    )
-    vitals_ids = {i for (_, (name, _)), i in ids.items() if name == "vitals" and i}
-    assessment_ids = {i for (_, (name, _)), i in ids.items() if name != "vitals" and i}
-    vitals = {v.id: v for v in db.session.scalars(select(VitalSigns).where(VitalSigns.id.in_(vitals_ids)))}
-    assessments = {
-        a.id: a for a in db.session.scalars(select(Assessment).where(Assessment.id.in_(assessment_ids)))
-    }
+    if not admission_ids:
+        return {}
+    recent = recent or recent_entries(admission_ids)
     result: dict[tuple[int, str], list[due.ScorePoint]] = defaultdict(list)
-    for (admission_id, (name, _n)), entry_id in sorted(ids.items(), key=lambda kv: kv[0][1][1]):
-        entry = (vitals if name == "vitals" else assessments).get(entry_id)
-        if entry is not None:
-            result[(admission_id, name)].append(_score_point(entry))
+    for admission_id in admission_ids:
+        newest_set = recent.entry(admission_id, ("news2", "scored", 0))
+        if newest_set is not None:
+            result[(admission_id, "vitals")].append(_score_point(newest_set))
+        for scale in SCALES:
+            for n in range(HISTORY_DEPTH):
+                entry = recent.entry(admission_id, (scale, "any", n))
+                if entry is not None:
+                    result[(admission_id, scale)].append(_score_point(entry))
     return result
 
 
@@ -110,10 +103,13 @@ class PatientDue:
 
 
 def due_for(admissions: list[Admission], *, now: datetime, shift: ShiftInstance,
-            definition: due.DueDefinition) -> dict[int, PatientDue]:
-    """Return what is due per admission: protocol reassessments and safety checks this shift."""
+            definition: due.DueDefinition, recent: Recent | None = None) -> dict[int, PatientDue]:
+    """Return what is due per admission: protocol reassessments and safety checks this shift.
+
+    Pass `recent` when the page has already fetched it (the board shows the same scores).
+    """
     ids = [a.id for a in admissions]
-    history = histories(ids)
+    history = histories(ids, recent)
     overrides = current_overrides(ids)
     checks = _checks_since(admissions, shift)
     notes = _missed_notes(ids, shift)
