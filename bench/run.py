@@ -107,8 +107,8 @@ def serve(url: str, workers: int):
                AUDIT_HMAC_KEY=secrets.token_hex(16), DATABASE_URL=url,
                CLINIC_SESSION_IDLE_MINUTES="600")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "bench.app:app"],
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.app:app"],
         cwd=ROOT, env=env,
     )
     deadline = time.time() + 30
