@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-import time
+import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
@@ -68,9 +68,19 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str | N
     def _on_begin(conn):
         record = conn.connection._connection_record
         if lock_path and record is not None and "write_lock_fd" not in record.info:
-            fd = _acquire(lock_path, busy_timeout_ms / 1000)
-            if fd is not None:
+            me = threading.get_ident()
+            if me in _lock_holders:
+                # This thread already holds the lock through another connection: waiting would
+                # never end, so leave it to SQLite's busy timeout, which fails cleanly (503).
+                pass
+            else:
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                # Blocking: the kernel wakes the next writer the moment the lock is released,
+                # where polling added up to its sleep interval to every wait.
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 record.info["write_lock_fd"] = fd
+                record.info["write_lock_thread"] = me
+                _lock_holders.add(me)
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     # Released on check-in, which follows the COMMIT itself: releasing in the engine's
@@ -79,28 +89,12 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str | N
     def _on_checkin(_dbapi_connection, record):
         fd = record.info.pop("write_lock_fd", None)
         if fd is not None:
+            _lock_holders.discard(record.info.pop("write_lock_thread", None))
             os.close(fd)  # closing the descriptor drops its flock
 
 
-def _acquire(lock_path: str, timeout: float) -> int | None:
-    """Take the write lock, or give up after `timeout` seconds and return None.
-
-    Giving up leaves the wait to SQLite, which then answers "database is locked" (a clean 503)
-    instead of hanging for ever when one thread already holds the lock on another connection.
-    """
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout
-    delay = 0.0005
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                return None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.005)
+#: Threads of this process that hold the SQLite write lock.
+_lock_holders: set[int] = set()
 
 
 def append_only_ddl(table: str, dialect: str) -> list[str]:
