@@ -102,19 +102,13 @@ class Recent:
 def recent_entries(admission_ids: list[int]) -> Recent:
     """Return the newest NEWS2 sets and scale results per admission, in three queries.
 
-    Keys: ("news2", "scored", n) for the n-th newest complete vitals set (n < 2); per scale,
-    (scale, "scored", n) for scored results (n < 2) and (scale, "any", n) for any outcome, an
-    "unable to assess" included (n < HISTORY_DEPTH).
+    Keys: ("news2", n) for the n-th newest complete vitals set (n < 2), and (scale, n) for the
+    n-th newest result of a scale, "unable to assess" included (n < HISTORY_DEPTH).
     """
-    spec = {("news2", "scored", n): (VitalSigns, lambda v: (v.news2_total.is_not(None),), n)
-            for n in (0, 1)}
+    spec = {("news2", n): (VitalSigns, lambda v: (v.news2_total.is_not(None),), n) for n in (0, 1)}
     for scale in SCALES:
-        for n in (0, 1):
-            spec[(scale, "scored", n)] = (
-                Assessment, lambda a, s=scale: (a.scale == s, a.outcome == "scored"), n
-            )
         for n in range(HISTORY_DEPTH):
-            spec[(scale, "any", n)] = (Assessment, lambda a, s=scale: (a.scale == s,), n)
+            spec[(scale, n)] = (Assessment, lambda a, s=scale: (a.scale == s,), n)
     ids = nth_latest_ids(admission_ids, spec, name="recent_entries")
     vitals_ids = {i for (_, k), i in ids.items() if k[0] == "news2" and i}
     assessment_ids = {i for (_, k), i in ids.items() if k[0] != "news2" and i}
@@ -131,18 +125,24 @@ def recent_entries(admission_ids: list[int]) -> Recent:
 
 
 def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dict[int, dict[str, Trend]]:
-    """Return, per admission, the latest and previous NEWS2 and each scale's scored results."""
+    """Return, per admission, the latest and previous NEWS2 and each scale's scored results.
+
+    A scale's previous score is looked for among its recent results only, so a run of
+    "unable to assess" entries can leave the direction unknown; it is then not shown.
+    """
     if not admission_ids:
         return {}
     recent = recent or recent_entries(admission_ids)
-    return {
-        admission_id: {
-            name: Trend(recent.entry(admission_id, (name, "scored", 0)),
-                        recent.entry(admission_id, (name, "scored", 1)))
-            for name in ("news2", *SCALES)
-        }
-        for admission_id in admission_ids
-    }
+    result = {}
+    for admission_id in admission_ids:
+        trends = {"news2": Trend(recent.entry(admission_id, ("news2", 0)),
+                                 recent.entry(admission_id, ("news2", 1)))}
+        for scale in SCALES:
+            scored = [e for n in range(HISTORY_DEPTH)
+                      if (e := recent.entry(admission_id, (scale, n))) is not None and e.outcome == "scored"]
+            trends[scale] = Trend(scored[0] if scored else None, scored[1] if len(scored) > 1 else None)
+        result[admission_id] = trends
+    return result
 
 
 def open_escalations_by_admission(admission_ids: list[int]) -> dict[int, list[Escalation]]:

@@ -71,12 +71,12 @@ def histories(
     recent = recent or recent_entries(admission_ids)
     result: dict[tuple[int, str], list[due.ScorePoint]] = defaultdict(list)
     for admission_id in admission_ids:
-        newest_set = recent.entry(admission_id, ("news2", "scored", 0))
+        newest_set = recent.entry(admission_id, ("news2", 0))
         if newest_set is not None:
             result[(admission_id, "vitals")].append(_score_point(newest_set))
         for scale in SCALES:
             for n in range(HISTORY_DEPTH):
-                entry = recent.entry(admission_id, (scale, "any", n))
+                entry = recent.entry(admission_id, (scale, n))
                 if entry is not None:
                     result[(admission_id, scale)].append(_score_point(entry))
     return result
