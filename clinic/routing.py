@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from clinic import entries
+from clinic import audit, entries
 from clinic.db import utc_now
 from clinic.entries import ChartingError
 from clinic.extensions import db
@@ -90,3 +90,15 @@ def save_entry(form, model: type[ClinicalEntry], write: Callable[[], ClinicalEnt
         flash(already_saved, "info")
         return existing
     return None
+
+
+def audited_page(template: str, *, viewed: dict, **context) -> str:
+    """Render a patient page, then write its "view" audit event and commit.
+
+    Rendering first keeps the page's reads and the audit row in one transaction; auditing
+    first would commit and open a second (on SQLite, write-locked) one for the reads after it.
+    """
+    page = render_template(template, **context)
+    audit.record("view", **viewed)
+    db.session.commit()
+    return page

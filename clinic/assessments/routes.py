@@ -5,16 +5,23 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from clinic import audit, entries
+from clinic import entries
 from clinic.assessments import bp, services
 from clinic.assessments.forms import AssessmentForm, form_class
 from clinic.auth.decorators import role_required
 from clinic.db import utc_now
 from clinic.entries import ChartingError
 from clinic.escalations.services import open_escalations
-from clinic.extensions import db
 from clinic.models import Assessment
-from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, save_entry, saved
+from clinic.routing import (
+    CHARTING_ROLES,
+    admission_or_404,
+    audited_page,
+    local_now,
+    safe_next,
+    save_entry,
+    saved,
+)
 from clinic.scoring import ketamine
 from clinic.timefmt import from_local
 
@@ -121,15 +128,15 @@ def new(admission_id: int):
 def show(admission_id: int, assessment_id: int):
     admission = admission_or_404(admission_id)
     assessment = _assessment_or_404(admission, assessment_id)
-    audit.record("view", object_type="assessment", object_id=assessment.id,
-                 patient_id=admission.patient_id, detail={"page": "assessment"})
-    db.session.commit()
     try:
         scale = services.definition(assessment.scale, assessment.scale_version)
     except KeyError:
         scale = None  # an old definition no longer known: the answers show by their keys
-    return render_template(
-        "assessments/show.html", admission=admission, assessment=assessment, scale=scale,
+    return audited_page(
+        "assessments/show.html",
+        viewed=dict(object_type="assessment", object_id=assessment.id,
+                    patient_id=admission.patient_id, detail={"page": "assessment"}),
+        admission=admission, assessment=assessment, scale=scale,
         versions=entries.history(assessment), superseded=entries.is_superseded(assessment),
         retraction=entries.retraction_of(assessment), escalations=open_escalations(admission),
         questions=ketamine.QUESTIONS, follows=services.SUICIDE_FOLLOWS,

@@ -5,15 +5,22 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from clinic import audit, entries
+from clinic import entries
 from clinic.auth.decorators import role_required
 from clinic.entries import ChartingError
-from clinic.extensions import db
 from clinic.models import NursingNote
 from clinic.notes import bp
 from clinic.notes.forms import NoteForm
 from clinic.notes.services import record_note
-from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, save_entry, saved
+from clinic.routing import (
+    CHARTING_ROLES,
+    admission_or_404,
+    audited_page,
+    local_now,
+    safe_next,
+    save_entry,
+    saved,
+)
 from clinic.timefmt import from_local
 
 ALREADY_SAVED = "This note was already saved; it has not been charted twice."
@@ -69,11 +76,11 @@ def new(admission_id: int):
 def show(admission_id: int, note_id: int):
     admission = admission_or_404(admission_id)
     note = _note_or_404(admission, note_id)
-    audit.record("view", object_type=note.kind, object_id=note.id,
-                 patient_id=admission.patient_id, detail={"page": "note"})
-    db.session.commit()
-    return render_template(
-        "notes/show.html", admission=admission, note=note,
+    return audited_page(
+        "notes/show.html",
+        viewed=dict(object_type=note.kind, object_id=note.id, patient_id=admission.patient_id,
+                    detail={"page": "note"}),
+        admission=admission, note=note,
         shift=admission.unit.shift_for(note.observed_at), versions=entries.history(note),
         superseded=entries.is_superseded(note), retraction=entries.retraction_of(note),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from clinic import audit, entries
+from clinic import entries
 from clinic.auth.decorators import role_required
 from clinic.entries import ChartingError
 from clinic.escalations.services import open_escalations
@@ -15,6 +15,7 @@ from clinic.routing import (
     CHARTING_ROLES,
     admission_or_404,
     attach_error,
+    audited_page,
     local_now,
     safe_next,
     save_entry,
@@ -117,15 +118,15 @@ def new(admission_id: int):
 def show(admission_id: int, vitals_id: int):
     admission = admission_or_404(admission_id)
     vitals = _vitals_or_404(admission, vitals_id)
-    audit.record("view", object_type="vitals", object_id=vitals.id,
-                 patient_id=admission.patient_id, detail={"page": "vitals"})
-    db.session.commit()
     result = None
     if vitals.news2_total is not None:
         result = news2.News2Result(vitals.news2_total, vitals.news2_band, vitals.news2_points,
                                    vitals.spo2_scale)
-    return render_template(
-        "vitals/show.html", admission=admission, vitals=vitals, result=result,
+    return audited_page(
+        "vitals/show.html",
+        viewed=dict(object_type="vitals", object_id=vitals.id, patient_id=admission.patient_id,
+                    detail={"page": "vitals"}),
+        admission=admission, vitals=vitals, result=result,
         versions=entries.history(vitals), superseded=entries.is_superseded(vitals),
         retraction=entries.retraction_of(vitals), escalations=open_escalations(admission),
         consciousness=CONSCIOUSNESS, devices=OXYGEN_DEVICES,
