@@ -124,8 +124,10 @@ def load_entry(kind: str, entry_id: int, admission: Admission) -> ClinicalEntry 
 def stamp(entry: ClinicalEntry, *, by: User, admission: Admission, idempotency_key: str,
           supersedes: ClinicalEntry | None, reason: str | None) -> None:
     """Fill in the columns every entry shares, checking the correction rules."""
-    entry.admission = admission
-    entry.recorded_by = by
+    # Keys rather than relationships: the flush then has no dependencies to sort (both rows
+    # are already loaded, so reading the relationships later costs no query).
+    entry.admission_id = admission.id
+    entry.recorded_by_id = by.id
     entry.recorded_at = utc_now()
     entry.idempotency_key = idempotency_key
     entry.is_late = is_late(admission, entry.observed_at, entry.recorded_at)

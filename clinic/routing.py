@@ -68,28 +68,27 @@ def save_entry(form, model: type[ClinicalEntry], write: Callable[[], ClinicalEnt
     """Run `write` and commit once; on a refusal, roll back and show it; never chart twice.
 
     Returns the saved entry (or the one an earlier submission of this form saved), or None
-    when the form has to be shown again with its messages.
+    when the form has to be shown again with its messages. A resubmitted form is caught by the
+    unique idempotency key at INSERT, so the usual first submission costs no lookup.
     """
-    existing = entries.existing_by_key(model, form.idempotency_key.data)
-    if existing is not None:
-        flash(already_saved, "info")
-        return existing
     try:
         entry = write()
         db.session.commit()
         return entry
     except ChartingError as error:
         db.session.rollback()
-        attach_error(form, error)
+        # Saved earlier, and since refused (the patient discharged, say): it is still saved.
+        existing = entries.existing_by_key(model, form.idempotency_key.data)
+        if existing is None:
+            attach_error(form, error)
+            return None
     except IntegrityError:
-        # Two taps raced past the check above: the other one saved it.
         db.session.rollback()
         existing = entries.existing_by_key(model, form.idempotency_key.data)
         if existing is None:
             raise
-        flash(already_saved, "info")
-        return existing
-    return None
+    flash(already_saved, "info")
+    return existing
 
 
 def audited_page(template: str, *, viewed: dict, **context) -> str:
