@@ -7,6 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -21,9 +22,15 @@ from clinic.models.charting import ClinicalEntry
 CHARTING_ROLES = ("nurse", "charge_nurse", "physician")
 
 
+# The unit comes in the same query: every charting rule needs its zone or late-entry limit.
+# Built once, as every charting request runs it.
+_ADMISSION_WITH_UNIT = (
+    select(Admission).where(Admission.id == bindparam("id")).options(joinedload(Admission.unit))
+)
+
+
 def admission_or_404(admission_id: int) -> Admission:
-    # The unit comes in the same query: every charting rule needs its zone or late-entry limit.
-    admission = db.session.get(Admission, admission_id, options=[joinedload(Admission.unit)])
+    admission = db.session.scalar(_ADMISSION_WITH_UNIT, {"id": admission_id})
     if admission is None:
         abort(404)
     return admission

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from clinic import audit
@@ -95,11 +95,16 @@ def end_session(session_row: UserSession, reason: str, *, by: User | None = None
     )
 
 
+# Built once: it runs on every request, and building it cost as much as running it.
+_SESSION_BY_TOKEN = (
+    select(UserSession).where(UserSession.token == bindparam("token"))
+    .options(joinedload(UserSession.user))
+)
+
+
 def load_session(token: str) -> User | None:
     """Return the user of a live session, ending it here if it is idle or too old."""
-    session_row = db.session.scalar(
-        select(UserSession).where(UserSession.token == token).options(joinedload(UserSession.user))
-    )
+    session_row = db.session.scalar(_SESSION_BY_TOKEN, {"token": token})
     if session_row is None:
         return None
     if session_row.ended_at is not None:
