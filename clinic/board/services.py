@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import abort, session
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
 from clinic.models import Admission, Bed, Unit
@@ -45,7 +45,7 @@ def board_rows(unit: Unit) -> list[BoardRow]:
     admissions = db.session.scalars(
         select(Admission)
         .where(Admission.unit_id == unit.id, Admission.status == ADMITTED)
-        .options(selectinload(Admission.patient), selectinload(Admission.substances))
+        .options(joinedload(Admission.patient), selectinload(Admission.substances))
     ).all()
     by_bed = {a.bed_id: a for a in admissions}
     rows = [BoardRow(bed, by_bed.pop(bed.id, None)) for bed in beds]
