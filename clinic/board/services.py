@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from flask import abort, session
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
@@ -37,16 +37,22 @@ class BoardRow:
     admission: Admission | None
 
 
+# Built once: the board runs them on every view and refresh.
+_OPEN_BEDS = (
+    select(Bed).where(Bed.unit_id == bindparam("unit_id"), Bed.active.is_(True))
+    .order_by(Bed.sort_key, Bed.label)
+)
+_CURRENT_ADMISSIONS = (
+    select(Admission)
+    .where(Admission.unit_id == bindparam("unit_id"), Admission.status == ADMITTED)
+    .options(joinedload(Admission.patient), selectinload(Admission.substances))
+)
+
+
 def board_rows(unit: Unit) -> list[BoardRow]:
     """Return every open bed of `unit` with its current admission, in bed order (two queries)."""
-    beds = db.session.scalars(
-        select(Bed).where(Bed.unit_id == unit.id, Bed.active.is_(True)).order_by(Bed.sort_key, Bed.label)
-    ).all()
-    admissions = db.session.scalars(
-        select(Admission)
-        .where(Admission.unit_id == unit.id, Admission.status == ADMITTED)
-        .options(joinedload(Admission.patient), selectinload(Admission.substances))
-    ).all()
+    beds = db.session.scalars(_OPEN_BEDS, {"unit_id": unit.id}).all()
+    admissions = db.session.scalars(_CURRENT_ADMISSIONS, {"unit_id": unit.id}).all()
     by_bed = {a.bed_id: a for a in admissions}
     rows = [BoardRow(bed, by_bed.pop(bed.id, None)) for bed in beds]
     # A patient left in a bed that has since been closed must still appear.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
@@ -223,13 +223,17 @@ class DueList:
 
 def current_admissions(unit: Unit) -> list[Admission]:
     """Return the unit's current admissions with patient and bed, in bed order (one query)."""
-    return list(db.session.scalars(
-        select(Admission)
-        .join(Admission.bed)
-        .where(Admission.unit_id == unit.id, Admission.status == ADMITTED)
-        .options(joinedload(Admission.patient), joinedload(Admission.bed))
-        .order_by(Bed.sort_key, Bed.label, Admission.id)
-    ))
+    return list(db.session.scalars(_CURRENT_ADMISSIONS, {"unit_id": unit.id}))
+
+
+# Built once: the due list runs it on every view.
+_CURRENT_ADMISSIONS = (
+    select(Admission)
+    .join(Admission.bed)
+    .where(Admission.unit_id == bindparam("unit_id"), Admission.status == ADMITTED)
+    .options(joinedload(Admission.patient), joinedload(Admission.bed))
+    .order_by(Bed.sort_key, Bed.label, Admission.id)
+)
 
 
 def mine_only(admissions: list[Admission], unit: Unit, shift: ShiftInstance,

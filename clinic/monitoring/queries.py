@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, defer
@@ -112,16 +113,25 @@ def recent_entries(admission_ids: list[int]) -> Recent:
     ids = nth_latest_ids(admission_ids, spec, name="recent_entries")
     vitals_ids = {i for (_, k), i in ids.items() if k[0] == "news2" and i}
     assessment_ids = {i for (_, k), i in ids.items() if k[0] != "news2" and i}
+    vitals, assessments = _entry_loaders()
+    return Recent(
+        ids,
+        {v.id: v for v in db.session.scalars(vitals, {"ids": list(vitals_ids)})} if vitals_ids else {},
+        {a.id: a for a in db.session.scalars(assessments, {"ids": list(assessment_ids)})}
+        if assessment_ids else {},
+    )
+
+
+@cache
+def _entry_loaders():
     # The item answers are not needed for badges and due times; leave their JSON unparsed.
-    vitals = {v.id: v for v in db.session.scalars(
-        select(VitalSigns).where(VitalSigns.id.in_(vitals_ids))
-        .options(defer(VitalSigns.news2_points), defer(VitalSigns.flags))
-    )} if vitals_ids else {}
-    assessments = {a.id: a for a in db.session.scalars(
-        select(Assessment).where(Assessment.id.in_(assessment_ids))
-        .options(defer(Assessment.items), defer(Assessment.yes_no), defer(Assessment.suicide_answers))
-    )} if assessment_ids else {}
-    return Recent(ids, vitals, assessments)
+    # Built once, like the statements above.
+    return (
+        select(VitalSigns).where(VitalSigns.id.in_(bindparam("ids", expanding=True)))
+        .options(defer(VitalSigns.news2_points), defer(VitalSigns.flags)),
+        select(Assessment).where(Assessment.id.in_(bindparam("ids", expanding=True)))
+        .options(defer(Assessment.items), defer(Assessment.yes_no), defer(Assessment.suicide_answers)),
+    )
 
 
 def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dict[int, dict[str, Trend]]:
@@ -147,15 +157,20 @@ def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dic
 
 def open_escalations_by_admission(admission_ids: list[int]) -> dict[int, list[Escalation]]:
     """Return each admission's open escalations, oldest first (one query)."""
-    from clinic.escalations.services import open_filter
-
     grouped: dict[int, list[Escalation]] = {}
     if not admission_ids:
         return grouped
-    for escalation in db.session.scalars(
-        select(Escalation)
-        .where(Escalation.admission_id.in_(admission_ids), open_filter())
-        .order_by(Escalation.raised_at)
-    ):
+    for escalation in db.session.scalars(_open_escalations(), {"ids": list(admission_ids)}):
         grouped.setdefault(escalation.admission_id, []).append(escalation)
     return grouped
+
+
+@cache
+def _open_escalations():
+    from clinic.escalations.services import open_filter
+
+    return (
+        select(Escalation)
+        .where(Escalation.admission_id.in_(bindparam("ids", expanding=True)), open_filter())
+        .order_by(Escalation.raised_at)
+    )

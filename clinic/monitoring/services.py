@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -27,17 +28,27 @@ from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 
 
+_NEWEST_DEFINITION = (
+    select(DueDefinitionVersion)
+    .where(DueDefinitionVersion.unit_id == bindparam("unit_id"))
+    .order_by(DueDefinitionVersion.version.desc())
+    .limit(1)
+)
+
+
 def definition_for(unit: Unit) -> tuple[due.DueDefinition, int | None]:
     """Return the unit's newest due rules and their version (None: the built-in defaults)."""
-    row = db.session.scalar(
-        select(DueDefinitionVersion)
-        .where(DueDefinitionVersion.unit_id == unit.id)
-        .order_by(DueDefinitionVersion.version.desc())
-        .limit(1)
-    )
+    row = db.session.scalar(_NEWEST_DEFINITION, {"unit_id": unit.id})
     if row is None:
         return due.DEFAULT_DEFINITION, None
     return due.DueDefinition.from_dict(row.definition), row.version
+
+
+_OVERRIDES = (
+    select(ProtocolOverride)
+    .where(ProtocolOverride.admission_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ProtocolOverride.id)
+)
 
 
 def current_overrides(admission_ids: list[int]) -> dict[tuple[int, str], ProtocolOverride]:
@@ -45,11 +56,7 @@ def current_overrides(admission_ids: list[int]) -> dict[tuple[int, str], Protoco
     newest: dict[tuple[int, str], ProtocolOverride] = {}
     if not admission_ids:
         return newest
-    for row in db.session.scalars(
-        select(ProtocolOverride)
-        .where(ProtocolOverride.admission_id.in_(admission_ids))
-        .order_by(ProtocolOverride.id)
-    ):
+    for row in db.session.scalars(_OVERRIDES, {"ids": list(admission_ids)}):
         newest[(row.admission_id, row.protocol)] = row
     return {key: row for key, row in newest.items() if row.interval_minutes is not None}
 
@@ -139,8 +146,6 @@ def due_for(admissions: list[Admission], *, now: datetime, shift: ShiftInstance,
 
 def _checks_since(admissions: list[Admission], shift: ShiftInstance) -> dict[int, list[SafetyCheck]]:
     """Return current safety checks since the shift began, plus the one just before it."""
-    from clinic.entries import current_filter
-
     ids = [a.id for a in admissions]
     grouped: dict[int, list[SafetyCheck]] = defaultdict(list)
     if not ids:
@@ -150,17 +155,33 @@ def _checks_since(admissions: list[Admission], shift: ShiftInstance) -> dict[int
         name="check_before_shift", params={"before": shift.starts_at},
     )
     earlier_ids = [i for i in before.values() if i]
-    rows = db.session.scalars(
-        select(SafetyCheck)
-        .where(
-            SafetyCheck.admission_id.in_(ids), current_filter(SafetyCheck),
-            (SafetyCheck.observed_at >= shift.starts_at) | SafetyCheck.id.in_(earlier_ids),
-        )
-        .order_by(SafetyCheck.observed_at)
-    )
+    rows = db.session.scalars(_checks_statement(), {"ids": ids, "since": shift.starts_at,
+                                                    "earlier": earlier_ids})
     for row in rows:
         grouped[row.admission_id].append(row)
     return grouped
+
+
+@cache
+def _checks_statement():
+    # Built once: every board and due list runs it, and building it cost as much as running it.
+    from clinic.entries import current_filter
+
+    return (
+        select(SafetyCheck)
+        .where(
+            SafetyCheck.admission_id.in_(bindparam("ids", expanding=True)), current_filter(SafetyCheck),
+            (SafetyCheck.observed_at >= bindparam("since"))
+            | SafetyCheck.id.in_(bindparam("earlier", expanding=True)),
+        )
+        .order_by(SafetyCheck.observed_at)
+    )
+
+
+_MISSED_NOTES = select(MissedCheckNote).where(
+    MissedCheckNote.admission_id.in_(bindparam("ids", expanding=True)),
+    MissedCheckNote.due_at >= bindparam("since"),
+)
 
 
 def _missed_notes(
@@ -169,11 +190,7 @@ def _missed_notes(
     grouped: dict[int, dict[datetime, MissedCheckNote]] = defaultdict(dict)
     if not admission_ids:
         return grouped
-    for note in db.session.scalars(
-        select(MissedCheckNote).where(
-            MissedCheckNote.admission_id.in_(admission_ids), MissedCheckNote.due_at >= shift.starts_at
-        )
-    ):
+    for note in db.session.scalars(_MISSED_NOTES, {"ids": list(admission_ids), "since": shift.starts_at}):
         grouped[note.admission_id][note.due_at] = note
     return grouped
 
