@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, select, true, union_all
 from sqlalchemy.orm import aliased, defer
 
 from clinic.entries import current_filter
@@ -53,7 +53,7 @@ def _nth_latest(model, offset: int, conditions: Callable):
     )
 
 
-_STATEMENTS: dict[str, tuple[list, object]] = {}
+_STATEMENTS: dict[tuple[str, str], tuple] = {}
 
 
 def nth_latest_ids(
@@ -68,19 +68,65 @@ def nth_latest_ids(
     """
     if not admission_ids:
         return {}
-    if name not in _STATEMENTS:
-        keys = list(spec)
-        columns = [
-            _nth_latest(model, offset, conditions).label(f"c{i}")
-            for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
-        ]
-        statement = select(Admission.id, *columns).where(
-            Admission.id.in_(bindparam("admission_ids", expanding=True))
-        )
-        _STATEMENTS[name] = (keys, statement)
-    keys, statement = _STATEMENTS[name]
+    dialect = db.session.get_bind().dialect.name
+    if (name, dialect) not in _STATEMENTS:
+        build = _lateral_statement if dialect == "postgresql" else _ladder_statement
+        _STATEMENTS[(name, dialect)] = build(spec)
+    kind, keys, statement = _STATEMENTS[(name, dialect)]
     rows = db.session.execute(statement, {"admission_ids": list(admission_ids), **(params or {})})
-    return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}
+    if kind == "ladder":
+        return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}
+    # Lateral: rows (admission, family, id, time), up to `depth` per family; rank them here.
+    found: dict[tuple[int, int], list] = {}
+    for admission_id, family, row_id, at in rows:
+        found.setdefault((admission_id, family), []).append((at, row_id))
+    answer = {}
+    for admission_id in admission_ids:
+        for family, members in enumerate(keys):
+            ranked = [row_id for _at, row_id in sorted(found.get((admission_id, family), ()), reverse=True)]
+            for key, offset in members:
+                answer[(admission_id, key)] = ranked[offset] if offset < len(ranked) else None
+    return answer
+
+
+def _ladder_statement(spec: dict):
+    """One correlated subquery per key: SQLite walks the index backwards for each, cheaply."""
+    keys = list(spec)
+    columns = [
+        _nth_latest(model, offset, conditions).label(f"c{i}")
+        for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
+    ]
+    statement = select(Admission.id, *columns).where(
+        Admission.id.in_(bindparam("admission_ids", expanding=True))
+    )
+    return "ladder", keys, statement
+
+
+def _lateral_statement(spec: dict):
+    """One LATERAL walk per family of keys (same model and conditions), for PostgreSQL.
+
+    The ladder's subqueries each start a new index descent, and n-th newest walks n rows
+    again; a LATERAL ... LIMIT depth reads each family's newest rows once.
+    """
+    families: dict[tuple, list] = {}
+    for key, (model, conditions, offset) in spec.items():
+        families.setdefault((model, conditions), []).append((key, offset))
+    parts = []
+    for family, ((model, conditions), members) in enumerate(families.items()):
+        inner = aliased(model)
+        newest = (
+            select(inner.id.label("id"), inner.observed_at.label("at"))
+            .where(inner.admission_id == Admission.id, current_filter(inner), *conditions(inner))
+            .order_by(inner.observed_at.desc(), inner.id.desc())
+            .limit(max(offset for _key, offset in members) + 1)
+            .lateral(f"newest_{family}")
+        )
+        parts.append(
+            select(Admission.id, literal(family), newest.c.id, newest.c.at)
+            .select_from(Admission).join(newest, true())
+            .where(Admission.id.in_(bindparam("admission_ids", expanding=True)))
+        )
+    return "lateral", list(families.values()), union_all(*parts)
 
 
 #: How many recent results per scale the due rules look at (CIWA-Ar steps down after three).
@@ -106,10 +152,17 @@ def recent_entries(admission_ids: list[int]) -> Recent:
     Keys: ("news2", n) for the n-th newest complete vitals set (n < 2), and (scale, n) for the
     n-th newest result of a scale, "unable to assess" included (n < HISTORY_DEPTH).
     """
-    spec = {("news2", n): (VitalSigns, lambda v: (v.news2_total.is_not(None),), n) for n in (0, 1)}
+    # One conditions function per scale, shared by its depths: PostgreSQL walks each family once.
+    def complete(v):
+        return (v.news2_total.is_not(None),)
+
+    spec = {("news2", n): (VitalSigns, complete, n) for n in (0, 1)}
     for scale in SCALES:
+        def of_scale(a, s=scale):
+            return (a.scale == s,)
+
         for n in range(HISTORY_DEPTH):
-            spec[(scale, n)] = (Assessment, lambda a, s=scale: (a.scale == s,), n)
+            spec[(scale, n)] = (Assessment, of_scale, n)
     ids = nth_latest_ids(admission_ids, spec, name="recent_entries")
     vitals_ids = {i for (_, k), i in ids.items() if k[0] == "news2" and i}
     assessment_ids = {i for (_, k), i in ids.items() if k[0] != "news2" and i}

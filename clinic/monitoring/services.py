@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
@@ -26,7 +26,6 @@ from clinic.models import (
 from clinic.monitoring.queries import HISTORY_DEPTH, SCALES, Recent, nth_latest_ids, recent_entries
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
-
 
 _NEWEST_DEFINITION = (
     select(DueDefinitionVersion)
