@@ -436,6 +436,35 @@ def test_same_form_posted_twice_charts_once(client, admission, nurse, audit_even
     assert "This set was already saved; it has not been charted twice." in page
 
 
+def test_form_resubmitted_after_discharge_is_still_already_saved(client, admission, nurse,
+                                                                 make_user, audit_events):
+    """A set saved before the discharge is not refused when its form comes again: it is saved."""
+    data = vitals_form(admission, minutes_ago=5)
+    assert client.post(new_url(admission), data=data).status_code == 302
+    admission_services.discharge(by=make_user("charge_nurse"), admission=admission,
+                                 discharged_at=utc_now(), disposition="residential", note=None)
+    db.session.commit()
+
+    again = client.post(new_url(admission), data=data)
+
+    [vitals] = stored_vitals()
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(show_url(admission, vitals.id))
+    assert len(vitals_events(audit_events, "create")) == 1
+
+
+def test_new_form_after_discharge_is_refused(client, admission, nurse, make_user):
+    admission_services.discharge(by=make_user("charge_nurse"), admission=admission,
+                                 discharged_at=utc_now(), disposition="residential", note=None)
+    db.session.commit()
+
+    response = client.post(new_url(admission), data=vitals_form(admission, minutes_ago=5))
+
+    assert response.status_code == 422
+    assert "This admission has ended" in response.get_data(as_text=True)
+    assert stored_vitals() == []
+
+
 # --- corrections ---------------------------------------------------------------------------------
 
 def correction_form(admission, original, values=NORMAL, reason="Misread the monitor", **extra):
