@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 from sqlalchemy import bindparam, literal, select, true, union_all
 from sqlalchemy.orm import aliased, defer
 
 from clinic.entries import current_filter
+from clinic.escalations.services import open_filter
 from clinic.extensions import db
 from clinic.models import Admission, Assessment, Escalation, VitalSigns
 
@@ -166,25 +166,25 @@ def recent_entries(admission_ids: list[int]) -> Recent:
     ids = nth_latest_ids(admission_ids, spec, name="recent_entries")
     vitals_ids = {i for (_, k), i in ids.items() if k[0] == "news2" and i}
     assessment_ids = {i for (_, k), i in ids.items() if k[0] != "news2" and i}
-    vitals, assessments = _entry_loaders()
-    return Recent(
-        ids,
-        {v.id: v for v in db.session.scalars(vitals, {"ids": list(vitals_ids)})} if vitals_ids else {},
-        {a.id: a for a in db.session.scalars(assessments, {"ids": list(assessment_ids)})}
-        if assessment_ids else {},
-    )
+    vitals = {v.id: v for v in _by_ids(_VITALS_BY_ID, vitals_ids)}
+    assessments = {a.id: a for a in _by_ids(_ASSESSMENTS_BY_ID, assessment_ids)}
+    return Recent(ids, vitals, assessments)
 
 
-@cache
-def _entry_loaders():
-    # The item answers are not needed for badges and due times; leave their JSON unparsed.
-    # Built once, like the statements above.
-    return (
-        select(VitalSigns).where(VitalSigns.id.in_(bindparam("ids", expanding=True)))
-        .options(defer(VitalSigns.news2_points), defer(VitalSigns.flags)),
-        select(Assessment).where(Assessment.id.in_(bindparam("ids", expanding=True)))
-        .options(defer(Assessment.items), defer(Assessment.yes_no), defer(Assessment.suicide_answers)),
-    )
+# Built once, like the statements above. The item answers are not needed for badges and due
+# times, so their JSON is left unparsed.
+_VITALS_BY_ID = (
+    select(VitalSigns).where(VitalSigns.id.in_(bindparam("ids", expanding=True)))
+    .options(defer(VitalSigns.news2_points), defer(VitalSigns.flags))
+)
+_ASSESSMENTS_BY_ID = (
+    select(Assessment).where(Assessment.id.in_(bindparam("ids", expanding=True)))
+    .options(defer(Assessment.items), defer(Assessment.yes_no), defer(Assessment.suicide_answers))
+)
+
+
+def _by_ids(statement, ids: set[int]) -> list:
+    return db.session.scalars(statement, {"ids": list(ids)}).all() if ids else []
 
 
 def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dict[int, dict[str, Trend]]:
@@ -213,17 +213,13 @@ def open_escalations_by_admission(admission_ids: list[int]) -> dict[int, list[Es
     grouped: dict[int, list[Escalation]] = {}
     if not admission_ids:
         return grouped
-    for escalation in db.session.scalars(_open_escalations(), {"ids": list(admission_ids)}):
+    for escalation in db.session.scalars(_OPEN_ESCALATIONS, {"ids": list(admission_ids)}):
         grouped.setdefault(escalation.admission_id, []).append(escalation)
     return grouped
 
 
-@cache
-def _open_escalations():
-    from clinic.escalations.services import open_filter
-
-    return (
-        select(Escalation)
-        .where(Escalation.admission_id.in_(bindparam("ids", expanding=True)), open_filter())
-        .order_by(Escalation.raised_at)
-    )
+_OPEN_ESCALATIONS = (
+    select(Escalation)
+    .where(Escalation.admission_id.in_(bindparam("ids", expanding=True)), open_filter())
+    .order_by(Escalation.raised_at)
+)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from clinic import audit
+from clinic.entries import current_filter
 from clinic.extensions import db
 from clinic.models import (
     Admission,
@@ -154,27 +154,23 @@ def _checks_since(admissions: list[Admission], shift: ShiftInstance) -> dict[int
         name="check_before_shift", params={"before": shift.starts_at},
     )
     earlier_ids = [i for i in before.values() if i]
-    rows = db.session.scalars(_checks_statement(), {"ids": ids, "since": shift.starts_at,
+    rows = db.session.scalars(_CHECKS_SINCE, {"ids": ids, "since": shift.starts_at,
                                                     "earlier": earlier_ids})
     for row in rows:
         grouped[row.admission_id].append(row)
     return grouped
 
 
-@cache
-def _checks_statement():
-    # Built once: every board and due list runs it, and building it cost as much as running it.
-    from clinic.entries import current_filter
-
-    return (
-        select(SafetyCheck)
-        .where(
-            SafetyCheck.admission_id.in_(bindparam("ids", expanding=True)), current_filter(SafetyCheck),
-            (SafetyCheck.observed_at >= bindparam("since"))
-            | SafetyCheck.id.in_(bindparam("earlier", expanding=True)),
-        )
-        .order_by(SafetyCheck.observed_at)
+# Built once: every board and due list runs it, and building it cost as much as running it.
+_CHECKS_SINCE = (
+    select(SafetyCheck)
+    .where(
+        SafetyCheck.admission_id.in_(bindparam("ids", expanding=True)), current_filter(SafetyCheck),
+        (SafetyCheck.observed_at >= bindparam("since"))
+        | SafetyCheck.id.in_(bindparam("earlier", expanding=True)),
     )
+    .order_by(SafetyCheck.observed_at)
+)
 
 
 _MISSED_NOTES = select(MissedCheckNote).where(
