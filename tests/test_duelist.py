@@ -473,3 +473,35 @@ def test_a_check_inside_its_on_time_window_is_due_now_and_a_first_assessment_say
     assert f"late after {clock + timedelta(minutes=20):%H:%M} UTC" in check
     html = response.get_data(as_text=True)
     assert html.index("Due in the next hour") < html.index(f'id="due-safety_check-{admission.id}"')
+
+
+@pytest.mark.parametrize("low_scores, reason", [
+    (3, "CIWA-Ar 3 (below 8): every 4 h"),
+    (4, "CIWA-Ar 3, four in a row below 8: every 8 h"),
+])
+def test_unit_that_steps_down_after_four_scores_is_read_that_deep(clock, make_unit, make_admission,
+                                                                  make_user, low_scores, reason):
+    """The due list and chart fetch as many CIWA-Ar results as the unit's step-down rule counts."""
+    from dataclasses import replace
+
+    from clinic.duelist.services import unit_due_list
+    from clinic.models import DueDefinitionVersion
+    from clinic.monitoring.services import monitoring_summary
+    from clinic.scoring import due
+
+    unit = utc_unit(make_unit, clock)
+    charge = make_user("charge_nurse")
+    definition = replace(due.DEFAULT_DEFINITION, ciwa_ar_settled_after=4)
+    db.session.add(DueDefinitionVersion(unit_id=unit.id, version=1, definition=definition.to_dict(),
+                                        created_by_id=charge.id))
+    admission = make_admission(unit=unit, by=charge, substances=(("alcohol", 20),),
+                               protocols=("ciwa_ar",))
+    # The newest is 3 h 50 min old, so even the routine 4-hourly reassessment is due within the hour.
+    for n in range(low_scores):
+        chart_ciwa_ar(admission, charge, clock - timedelta(minutes=230 + 10 * n),
+                      1, 1, 1, 0, 0, 0, 0, 0, 0, 0)
+
+    [status] = [s for s in monitoring_summary(admission, clock).protocols if s.protocol == "ciwa_ar"]
+    assert status.item.reason == reason
+    listed = [e.reason for e in unit_due_list(unit, now=clock).entries if e.kind == "ciwa_ar"]
+    assert listed == ([reason] if low_scores == 3 else [])

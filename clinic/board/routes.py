@@ -14,7 +14,7 @@ from clinic.extensions import db
 from clinic.models import Unit
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring import queries as latest
-from clinic.monitoring.services import definition_for, due_for
+from clinic.monitoring.services import definition_for, due_for, recent_for
 from clinic.scoring.due import OBSERVATION_LEVELS
 
 #: Seconds between the board's own refreshes (board.js); DESIGN.md asks for at least every minute.
@@ -59,10 +59,10 @@ def unit(unit_id: int):
         rows = [r for r in rows if r.admission is not None and r.admission.id in shown]
     admissions = [r.admission for r in rows if r.admission is not None]
     admission_ids = [a.id for a in admissions]
-    recent = latest.recent_entries(admission_ids)
+    definition, _version = definition_for(unit)
+    recent = recent_for(admission_ids, definition)
     scores = latest.latest_scores(admission_ids, recent)
     escalations = latest.open_escalations_by_admission(admission_ids)
-    definition, _version = definition_for(unit)
     patients = due_for(admissions, now=now, shift=shift, definition=definition, recent=recent)
     due = {
         a.id: patient_entries(patients[a.id], now=now, scores=scores[a.id], definition=definition,

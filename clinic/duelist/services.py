@@ -19,8 +19,8 @@ from sqlalchemy.orm import joinedload
 from clinic.extensions import db
 from clinic.models import Admission, Bed, Unit
 from clinic.models.patient import ADMITTED
-from clinic.monitoring.queries import Trend, latest_scores, recent_entries
-from clinic.monitoring.services import PatientDue, assignments_for, definition_for, due_for
+from clinic.monitoring.queries import Trend, latest_scores
+from clinic.monitoring.services import PatientDue, assignments_for, definition_for, due_for, recent_for
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 from clinic.timefmt import local_time
@@ -255,7 +255,7 @@ def unit_due_list(unit: Unit, *, now: datetime, mine_of: int | None = None) -> D
         admissions, assigned = mine_only(admissions, unit, shift, mine_of)
     definition, _version = definition_for(unit)
     ids = [a.id for a in admissions]
-    recent = recent_entries(ids)
+    recent = recent_for(ids, definition)
     patients = due_for(admissions, now=now, shift=shift, definition=definition, recent=recent)
     scores = latest_scores(ids, recent)
     entries = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, literal, select, true, union_all
+from sqlalchemy import ARRAY, Integer, any_, bindparam, literal, select, true, union_all
 from sqlalchemy.orm import aliased, defer
 
 from clinic.entries import current_filter
@@ -124,12 +124,13 @@ def _lateral_statement(spec: dict):
         parts.append(
             select(Admission.id, literal(family), newest.c.id, newest.c.at)
             .select_from(Admission).join(newest, true())
-            .where(Admission.id.in_(bindparam("admission_ids", expanding=True)))
+            .where(Admission.id == any_(bindparam("admission_ids", type_=ARRAY(Integer))))
         )
     return "lateral", list(families.values()), union_all(*parts)
 
 
-#: How many recent results per scale the due rules look at (CIWA-Ar steps down after three).
+#: How many recent results per scale are fetched: the latest and previous for the trend, and
+#: CIWA-Ar's default step-down after three. A unit that steps down later asks for more.
 HISTORY_DEPTH = 3
 
 
@@ -140,18 +141,28 @@ class Recent:
     ids: dict
     vitals: dict[int, VitalSigns]
     assessments: dict[int, Assessment]
+    #: Scale -> how many of its newest results were fetched.
+    depth: dict[str, int]
 
     def entry(self, admission_id: int, key: tuple):
         found = self.ids.get((admission_id, key))
         return (self.vitals if key[0] == "news2" else self.assessments).get(found)
 
+    def results(self, admission_id: int, scale: str) -> list[Assessment]:
+        """Return the newest results of a scale, newest first, "unable to assess" included."""
+        found = (self.entry(admission_id, (scale, n)) for n in range(self.depth[scale]))
+        return [entry for entry in found if entry is not None]
 
-def recent_entries(admission_ids: list[int]) -> Recent:
+
+def recent_entries(admission_ids: list[int], *, ciwa_ar_depth: int = HISTORY_DEPTH) -> Recent:
     """Return the newest NEWS2 sets and scale results per admission, in three queries.
 
     Keys: ("news2", n) for the n-th newest complete vitals set (n < 2), and (scale, n) for the
-    n-th newest result of a scale, "unable to assess" included (n < HISTORY_DEPTH).
+    n-th newest result of a scale, "unable to assess" included (n < the scale's depth:
+    HISTORY_DEPTH, or `ciwa_ar_depth` for CIWA-Ar when that is more).
     """
+    depth = {scale: HISTORY_DEPTH for scale in SCALES} | {"ciwa_ar": max(HISTORY_DEPTH, ciwa_ar_depth)}
+
     # One conditions function per scale, shared by its depths: PostgreSQL walks each family once.
     def complete(v):
         return (v.news2_total.is_not(None),)
@@ -161,14 +172,14 @@ def recent_entries(admission_ids: list[int]) -> Recent:
         def of_scale(a, s=scale):
             return (a.scale == s,)
 
-        for n in range(HISTORY_DEPTH):
+        for n in range(depth[scale]):
             spec[(scale, n)] = (Assessment, of_scale, n)
-    ids = nth_latest_ids(admission_ids, spec, name="recent_entries")
+    ids = nth_latest_ids(admission_ids, spec, name=f"recent_entries:{depth['ciwa_ar']}")
     vitals_ids = {i for (_, k), i in ids.items() if k[0] == "news2" and i}
     assessment_ids = {i for (_, k), i in ids.items() if k[0] != "news2" and i}
     vitals = {v.id: v for v in _by_ids(_VITALS_BY_ID, vitals_ids)}
     assessments = {a.id: a for a in _by_ids(_ASSESSMENTS_BY_ID, assessment_ids)}
-    return Recent(ids, vitals, assessments)
+    return Recent(ids, vitals, assessments, depth)
 
 
 # Built once, like the statements above. The item answers are not needed for badges and due
@@ -201,8 +212,7 @@ def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dic
         trends = {"news2": Trend(recent.entry(admission_id, ("news2", 0)),
                                  recent.entry(admission_id, ("news2", 1)))}
         for scale in SCALES:
-            scored = [e for n in range(HISTORY_DEPTH)
-                      if (e := recent.entry(admission_id, (scale, n))) is not None and e.outcome == "scored"]
+            scored = [e for e in recent.results(admission_id, scale) if e.outcome == "scored"]
             trends[scale] = Trend(scored[0] if scored else None, scored[1] if len(scored) > 1 else None)
         result[admission_id] = trends
     return result

@@ -23,7 +23,7 @@ from clinic.models import (
     User,
     VitalSigns,
 )
-from clinic.monitoring.queries import HISTORY_DEPTH, SCALES, Recent, nth_latest_ids, recent_entries
+from clinic.monitoring.queries import SCALES, Recent, nth_latest_ids, recent_entries
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 
@@ -68,23 +68,21 @@ def _score_point(entry) -> due.ScorePoint:
                           outcome=entry.outcome, flagged=flagged)
 
 
-def histories(
-    admission_ids: list[int], recent: Recent | None = None
-) -> dict[tuple[int, str], list[due.ScorePoint]]:
+def recent_for(admission_ids: list[int], definition: due.DueDefinition) -> Recent:
+    """Return the newest entries the due rules need: enough CIWA-Ar results for the step-down."""
+    return recent_entries(admission_ids, ciwa_ar_depth=definition.ciwa_ar_settled_after)
+
+
+def histories(admission_ids: list[int], recent: Recent) -> dict[tuple[int, str], list[due.ScorePoint]]:
     """Return the recent current results per (admission, protocol), newest first."""
-    if not admission_ids:
-        return {}
-    recent = recent or recent_entries(admission_ids)
     result: dict[tuple[int, str], list[due.ScorePoint]] = defaultdict(list)
     for admission_id in admission_ids:
         newest_set = recent.entry(admission_id, ("news2", 0))
         if newest_set is not None:
             result[(admission_id, "vitals")].append(_score_point(newest_set))
         for scale in SCALES:
-            for n in range(HISTORY_DEPTH):
-                entry = recent.entry(admission_id, (scale, n))
-                if entry is not None:
-                    result[(admission_id, scale)].append(_score_point(entry))
+            result[(admission_id, scale)].extend(
+                _score_point(entry) for entry in recent.results(admission_id, scale))
     return result
 
 
@@ -115,7 +113,7 @@ def due_for(admissions: list[Admission], *, now: datetime, shift: ShiftInstance,
     Pass `recent` when the page has already fetched it (the board shows the same scores).
     """
     ids = [a.id for a in admissions]
-    history = histories(ids, recent)
+    history = histories(ids, recent or recent_for(ids, definition))
     overrides = current_overrides(ids)
     checks = _checks_since(admissions, shift)
     notes = _missed_notes(ids, shift)
