@@ -71,14 +71,18 @@ def prepare(backend: str, size: str, past: int, hours: int, reseed: bool) -> str
 
     url = database_url(backend, size)
     expected = (seeding.BEDS + past) * hours
-    if not reseed and _is_seeded(backend, url, expected):
-        print(f"  {backend}/{size}: reusing seeded database", flush=True)
-        return url
-    print(f"  {backend}/{size}: seeding {expected:,} vitals sets …", flush=True)
-    _fresh_database(backend, url)
     config = type("SeedConfig", (TestConfig,), {
         "SQLALCHEMY_DATABASE_URI": url, "ARGON2_TIME_COST": 2, "ARGON2_MEMORY_COST": 19456,
     })
+    if not reseed and _is_seeded(backend, url, expected):
+        print(f"  {backend}/{size}: reusing seeded database (upgraded to the newest schema)", flush=True)
+        app = create_app(config)
+        with app.app_context():
+            upgrade(directory=MIGRATIONS_DIR)
+            db.engine.dispose()
+        return url
+    print(f"  {backend}/{size}: seeding {expected:,} vitals sets …", flush=True)
+    _fresh_database(backend, url)
     app = create_app(config)
     started = time.perf_counter()
     with app.app_context():

@@ -9,7 +9,7 @@ from clinic.auth.decorators import role_required
 from clinic.board import bp
 from clinic.board.services import SORTS, board_rows, choose_unit, sort_rows
 from clinic.db import utc_now
-from clinic.duelist.services import mine_only, patient_entries
+from clinic.duelist.services import BedDue, mine_only, patient_entries
 from clinic.extensions import db
 from clinic.models import Unit
 from clinic.models.user import CLINICAL_ROLES
@@ -65,8 +65,8 @@ def unit(unit_id: int):
     escalations = latest.open_escalations_by_admission(admission_ids)
     patients = due_for(admissions, now=now, shift=shift, definition=definition, recent=recent)
     due = {
-        a.id: patient_entries(patients[a.id], now=now, scores=scores[a.id], definition=definition,
-                              zone=unit.zone)
+        a.id: BedDue.of(patient_entries(patients[a.id], now=now, scores=scores[a.id],
+                                        definition=definition, zone=unit.zone))
         for a in admissions
     }
     rows = sort_rows(rows, sort, due=due, scores=scores, escalations=escalations)

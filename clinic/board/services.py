@@ -101,7 +101,7 @@ def sort_rows(rows: list[BoardRow], how: str, *, due: dict, scores: dict,
     position = {id(r): n for n, r in enumerate(rows)}
     if how == "overdue":
         def key(row):
-            return (*overdue_key(due.get(row.admission.id, [])), position[id(row)])
+            return (*overdue_key(due[row.admission.id].entries), position[id(row)])
     else:
         def key(row):
             aid = row.admission.id

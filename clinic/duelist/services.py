@@ -194,6 +194,27 @@ def patient_entries(patient: PatientDue, *, now: datetime, scores: dict[str, Tre
     return time_order(entries)
 
 
+@dataclass(frozen=True)
+class BedDue:
+    """A patient's due entries as the board shows them, worked out once in Python."""
+
+    #: Every entry, in time order (patient_entries).
+    entries: list[DueEntry]
+    #: The soonest, shown in the "next due" column.
+    next: DueEntry | None
+    #: How many more are due within the hour.
+    more: int
+    #: The next safety check, if the patient has scheduled checks.
+    check: DueEntry | None
+
+    @classmethod
+    def of(cls, entries: list) -> BedDue:
+        return cls(
+            entries, entries[0] if entries else None, sum(1 for e in entries[1:] if e.listed),
+            next((e for e in entries if e.kind == SAFETY_CHECK), None),
+        )
+
+
 @dataclass
 class DueList:
     """A unit's due list as of one moment."""

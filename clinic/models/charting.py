@@ -74,7 +74,9 @@ class ClinicalEntry:
 
     @declared_attr
     def __table_args__(cls):
-        return (Index(f"ix_{cls.__tablename__}_admission_observed", "admission_id", "observed_at"),)
+        # With id last, "newest first" (observed_at, id descending) is an index walk with no
+        # sort on PostgreSQL; SQLite appends the rowid to every index anyway.
+        return (Index(f"ix_{cls.__tablename__}_admission_observed", "admission_id", "observed_at", "id"),)
 
 
 class VitalSigns(ClinicalEntry, db.Model):
@@ -129,9 +131,10 @@ class Assessment(ClinicalEntry, db.Model):
 
     __tablename__ = "withdrawal_assessment"
     __table_args__ = (
-        Index("ix_withdrawal_assessment_admission_observed", "admission_id", "observed_at"),
+        Index("ix_withdrawal_assessment_admission_observed", "admission_id", "observed_at", "id"),
         # The board's "newest of this scale" probe would otherwise walk every other scale's rows.
-        Index("ix_withdrawal_assessment_admission_scale_observed", "admission_id", "scale", "observed_at"),
+        Index("ix_withdrawal_assessment_admission_scale_observed",
+              "admission_id", "scale", "observed_at", "id"),
     )
     kind = "assessment"
 
