@@ -25,13 +25,14 @@ def this_page() -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
-# The board and the due list show these for every row; as Python they cost a third of the macros.
-
+# The board and the due list show these on every row. As Jinja macros they took about 2 ms of a
+# 40-bed board's 6 ms render.
 @bp.app_template_global()
 def form_url(entry: DueEntry, back: str) -> str:
     """Return the link into the right form for a due entry; saving it returns to `back`."""
     admission = entry.admission
-    # Encoded as url_for encodes query values, once, instead of through url_for per link.
+    # The query is added here, encoded as url_for encodes it: url_for's own query encoding cost
+    # more than building the rest of the link.
     then = urlencode({"next": back}, safe="!$'()*,/:;?@")
     if entry.kind == SAFETY_CHECK:
         return f"{url_for('rounds.round', unit_id=admission.unit_id)}?{then}#admission-{admission.id}"

@@ -208,7 +208,7 @@ class BedDue:
     check: DueEntry | None
 
     @classmethod
-    def of(cls, entries: list) -> BedDue:
+    def of(cls, entries: list[DueEntry]) -> BedDue:
         return cls(
             entries, entries[0] if entries else None, sum(1 for e in entries[1:] if e.listed),
             next((e for e in entries if e.kind == SAFETY_CHECK), None),
