@@ -51,20 +51,29 @@ def test_newest_entries_rank_by_time_and_skip_amended_rows(app, make_admission, 
 
     ids = [first.id, second.id]
     recent = recent_entries(ids)
-    assert [recent.entry(first.id, ("ciwa_ar", n)) for n in range(3)] == [newest, middle, oldest]
+
+    def newest_ids(admission, key, depth):
+        return [recent.ids[(admission.id, (key, n))] for n in range(depth)]
+
+    assert newest_ids(first, "ciwa_ar", 3) == [newest.id, middle.id, oldest.id]
     # Same clinical time: the later id (the correction of the other set) comes first.
-    assert recent.entry(first.id, ("news2", 0)) is replacement
-    assert recent.entry(first.id, ("news2", 1)) is same_time
-    assert recent.entry(first.id, ("ketamine", 0)) is ketamine_first
-    assert recent.entry(first.id, ("ketamine", 1)) is None
-    assert recent.entry(second.id, ("ketamine", 0)) is ketamine_second
-    assert recent.entry(second.id, ("ciwa_ar", 0)) is None
-    assert recent.entry(second.id, ("news2", 0)) is None
-    assert older_set.id not in {recent.ids[(first.id, ("news2", n))] for n in (0, 1)}
+    assert newest_ids(first, "news2", 2) == [replacement.id, same_time.id]
+    assert newest_ids(first, "ketamine", 2) == [ketamine_first.id, None]
+    assert newest_ids(second, "ketamine", 1) == [ketamine_second.id]
+    assert newest_ids(second, "ciwa_ar", 1) == [None]
+    assert newest_ids(second, "news2", 1) == [None]
+    assert older_set.id not in newest_ids(first, "news2", 2)
+    # The rows hold what the badges and due times read.
+    row = recent.entry(first.id, ("ciwa_ar", 0))
+    assert (row.total, row.band, row.outcome, row.observed_at) == (
+        newest.total, newest.band, newest.outcome, newest.observed_at)
+    assert [r.id for r in recent.results(first.id, "ciwa_ar")] == [newest.id, middle.id, oldest.id]
 
     scores = latest_scores(ids, recent)
-    assert scores[first.id]["ciwa_ar"].latest is newest
-    assert scores[first.id]["ciwa_ar"].previous is middle
+    assert scores[first.id]["ciwa_ar"].latest.id == newest.id
+    assert scores[first.id]["ciwa_ar"].previous.id == middle.id
+    assert scores[first.id]["ciwa_ar"].direction == "up"  # 20 after 3
+    assert scores[first.id]["news2"].latest.news2_total == replacement.news2_total
     assert scores[second.id]["ciwa_ar"].latest is None
 
 

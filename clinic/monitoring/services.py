@@ -21,7 +21,6 @@ from clinic.models import (
     SafetyCheck,
     Unit,
     User,
-    VitalSigns,
 )
 from clinic.monitoring.queries import SCALES, Recent, nth_latest_ids, recent_entries
 from clinic.scoring import due
@@ -60,12 +59,10 @@ def current_overrides(admission_ids: list[int]) -> dict[tuple[int, str], Protoco
     return {key: row for key, row in newest.items() if row.interval_minutes is not None}
 
 
-def _score_point(entry) -> due.ScorePoint:
-    if isinstance(entry, VitalSigns):
-        return due.ScorePoint(at=entry.observed_at, total=entry.news2_total, band=entry.news2_band)
-    flagged = bool(entry.flags) or entry.suicide_risk in ("moderate", "high")
-    return due.ScorePoint(at=entry.observed_at, total=entry.total, band=entry.band,
-                          outcome=entry.outcome, flagged=flagged)
+def _scale_point(result) -> due.ScorePoint:
+    flagged = bool(result.flags) or result.suicide_risk in ("moderate", "high")
+    return due.ScorePoint(at=result.observed_at, total=result.total, band=result.band,
+                          outcome=result.outcome, flagged=flagged)
 
 
 def recent_for(admission_ids: list[int], definition: due.DueDefinition) -> Recent:
@@ -79,10 +76,11 @@ def histories(admission_ids: list[int], recent: Recent) -> dict[tuple[int, str],
     for admission_id in admission_ids:
         newest_set = recent.entry(admission_id, ("news2", 0))
         if newest_set is not None:
-            result[(admission_id, "vitals")].append(_score_point(newest_set))
+            result[(admission_id, "vitals")].append(due.ScorePoint(
+                at=newest_set.observed_at, total=newest_set.news2_total, band=newest_set.news2_band))
         for scale in SCALES:
             result[(admission_id, scale)].extend(
-                _score_point(entry) for entry in recent.results(admission_id, scale))
+                _scale_point(entry) for entry in recent.results(admission_id, scale))
     return result
 
 
