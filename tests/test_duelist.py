@@ -505,3 +505,20 @@ def test_unit_that_steps_down_after_four_scores_is_read_that_deep(clock, make_un
     assert status.item.reason == reason
     listed = [e.reason for e in unit_due_list(unit, now=clock).entries if e.kind == "ciwa_ar"]
     assert listed == ([reason] if low_scores == 3 else [])
+
+
+def test_check_made_just_before_the_shift_keeps_the_clock_running(clock, make_unit, make_admission,
+                                                                   make_user):
+    """A new shift does not reset the safety-check clock: the last check before it counts."""
+    from clinic.duelist.services import SAFETY_CHECK, unit_due_list
+
+    unit = utc_unit(make_unit, clock)  # the shift began six hours before NOW
+    charge = make_user("charge_nurse")
+    admission = make_admission(unit=unit, by=charge)
+    chart_check(admission, charge, clock - timedelta(hours=6, minutes=10))
+
+    [check] = [e for e in unit_due_list(unit, now=clock).entries if e.kind == SAFETY_CHECK]
+
+    # Due an hour after that check, not an hour after the shift began (5 h 00 min).
+    assert check.words == "overdue by 5 h 10 min"
+    assert check.reason.startswith(f"Last check {(clock - timedelta(hours=6, minutes=10)):%H:%M}")

@@ -42,6 +42,7 @@ class Trend:
 
 
 def _nth_latest(model, offset: int, conditions: Callable):
+    """Return the id of the n-th newest current row of `model` for the enclosing `Admission`."""
     inner = aliased(model)
     return (
         select(inner.id)
@@ -51,6 +52,14 @@ def _nth_latest(model, offset: int, conditions: Callable):
         .limit(1)
         .scalar_subquery()
     )
+
+
+def newest_id(model, conditions: Callable):
+    """Return the id of the newest current row matching `conditions` for the enclosing `Admission`.
+
+    A correlated subquery, for statements that select from `Admission`.
+    """
+    return _nth_latest(model, 0, conditions)
 
 
 _STATEMENTS: dict[tuple[str, str], tuple] = {}

@@ -22,7 +22,7 @@ from clinic.models import (
     Unit,
     User,
 )
-from clinic.monitoring.queries import SCALES, Recent, nth_latest_ids, recent_entries
+from clinic.monitoring.queries import SCALES, Recent, newest_id, recent_entries
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 
@@ -151,14 +151,9 @@ def _checks_since(
     times: dict[int, list[datetime]] = defaultdict(list)
     if not ids:
         return times, {}
-    before = nth_latest_ids(
-        ids, {("check", 0): (SafetyCheck, lambda c: (c.observed_at < bindparam("before"),), 0)},
-        name="check_before_shift", params={"before": shift.starts_at},
-    )
-    earlier_ids = [i for i in before.values() if i]
     newest_ids = {}
     for admission_id, check_id, observed_at in db.session.execute(
-        _CHECK_TIMES, {"ids": ids, "since": shift.starts_at, "earlier": earlier_ids}
+        _CHECK_TIMES, {"ids": ids, "since": shift.starts_at}
     ):
         times[admission_id].append(observed_at)
         newest_ids[admission_id] = check_id
@@ -169,12 +164,15 @@ def _checks_since(
 
 
 # Built once: every board and due list runs them, and building them cost as much as running them.
+# The check just before the shift comes from a subquery in the same statement.
+_LAST_CHECK_BEFORE_SHIFT = select(
+    newest_id(SafetyCheck, lambda c: (c.observed_at < bindparam("since"),))
+).where(Admission.id.in_(bindparam("ids", expanding=True)))
 _CHECK_TIMES = (
     select(SafetyCheck.admission_id, SafetyCheck.id, SafetyCheck.observed_at)
     .where(
         SafetyCheck.admission_id.in_(bindparam("ids", expanding=True)), current_filter(SafetyCheck),
-        (SafetyCheck.observed_at >= bindparam("since"))
-        | SafetyCheck.id.in_(bindparam("earlier", expanding=True)),
+        (SafetyCheck.observed_at >= bindparam("since")) | SafetyCheck.id.in_(_LAST_CHECK_BEFORE_SHIFT),
     )
     .order_by(SafetyCheck.observed_at, SafetyCheck.id)
 )
