@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.orm import selectinload
 
 from clinic import audit
@@ -164,18 +164,18 @@ def _checks_since(
 
 
 # Built once: every board and due list runs them, and building them cost as much as running them.
-# The check just before the shift comes from a subquery in the same statement.
-_LAST_CHECK_BEFORE_SHIFT = select(
-    newest_id(SafetyCheck, lambda c: (c.observed_at < bindparam("since"),))
-).where(Admission.id.in_(bindparam("ids", expanding=True)))
-_CHECK_TIMES = (
-    select(SafetyCheck.admission_id, SafetyCheck.id, SafetyCheck.observed_at)
-    .where(
-        SafetyCheck.admission_id.in_(bindparam("ids", expanding=True)), current_filter(SafetyCheck),
-        (SafetyCheck.observed_at >= bindparam("since")) | SafetyCheck.id.in_(_LAST_CHECK_BEFORE_SHIFT),
-    )
-    .order_by(SafetyCheck.observed_at, SafetyCheck.id)
+# The check just before the shift comes from a subquery, in a second branch of the same statement
+# (as an OR of one WHERE, PostgreSQL scanned the whole table).
+_CHECK_COLUMNS = (SafetyCheck.admission_id, SafetyCheck.id, SafetyCheck.observed_at)
+_CHECKS_THIS_SHIFT = select(*_CHECK_COLUMNS).where(
+    SafetyCheck.admission_id.in_(bindparam("ids", expanding=True)), current_filter(SafetyCheck),
+    SafetyCheck.observed_at >= bindparam("since"),
 )
+_LAST_CHECK_BEFORE_SHIFT = select(*_CHECK_COLUMNS).where(SafetyCheck.id.in_(
+    select(newest_id(SafetyCheck, lambda c: (c.observed_at < bindparam("since"),)))
+    .where(Admission.id.in_(bindparam("ids", expanding=True)))
+))
+_CHECK_TIMES = union_all(_CHECKS_THIS_SHIFT, _LAST_CHECK_BEFORE_SHIFT).order_by("observed_at", "id")
 _CHECKS_BY_ID = select(SafetyCheck).where(SafetyCheck.id.in_(bindparam("ids", expanding=True)))
 
 
