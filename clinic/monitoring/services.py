@@ -92,7 +92,8 @@ class PatientDue:
     items: list[due.DueItem] = field(default_factory=list)
     checks: due.CheckSchedule | None = None
     missed_notes: dict[datetime, MissedCheckNote] = field(default_factory=dict)
-    last_check: SafetyCheck | None = None
+    #: The newest current safety check (its time is in `checks.last_check`).
+    last_check_id: int | None = None
 
     def next_item(self) -> due.DueItem | None:
         return min(self.items, key=lambda item: item.due_at, default=None)
@@ -132,7 +133,7 @@ def due_for(admissions: list[Admission], *, now: datetime, shift: ShiftInstance,
         start = max(start, shift.starts_at)
         patient.checks = due.check_schedule(admission.observation_level, check_times.get(admission.id, []),
                                             start=start, now=now, definition=definition)
-        patient.last_check = last_checks.get(admission.id)
+        patient.last_check_id = last_checks.get(admission.id)
         patient.missed_notes = notes.get(admission.id, {})
         result[admission.id] = patient
     return result
@@ -140,26 +141,23 @@ def due_for(admissions: list[Admission], *, now: datetime, shift: ShiftInstance,
 
 def _checks_since(
     admissions: list[Admission], shift: ShiftInstance
-) -> tuple[dict[int, list[datetime]], dict[int, SafetyCheck]]:
+) -> tuple[dict[int, list[datetime]], dict[int, int]]:
     """Return the times of the current safety checks since the shift began, plus the one just
-    before it, oldest first; and each admission's newest check.
+    before it, oldest first; and the id of each admission's newest check.
 
     Times only, as plain rows: by the end of a shift a patient on 15-minute checks has fifty,
     and loading each as an object cost more than the rest of the board.
     """
     ids = [a.id for a in admissions]
     times: dict[int, list[datetime]] = defaultdict(list)
+    newest: dict[int, int] = {}
     if not ids:
-        return times, {}
-    newest_ids = {}
+        return times, newest
     for admission_id, check_id, observed_at in db.session.execute(
         _CHECK_TIMES, {"ids": ids, "since": shift.starts_at}
     ):
         times[admission_id].append(observed_at)
-        newest_ids[admission_id] = check_id
-    newest = {check.admission_id: check
-              for check in db.session.scalars(_CHECKS_BY_ID, {"ids": list(newest_ids.values())})
-              } if newest_ids else {}
+        newest[admission_id] = check_id
     return times, newest
 
 
@@ -176,7 +174,6 @@ _LAST_CHECK_BEFORE_SHIFT = select(*_CHECK_COLUMNS).where(SafetyCheck.id.in_(
     .where(Admission.id.in_(bindparam("ids", expanding=True)))
 ))
 _CHECK_TIMES = union_all(_CHECKS_THIS_SHIFT, _LAST_CHECK_BEFORE_SHIFT).order_by("observed_at", "id")
-_CHECKS_BY_ID = select(SafetyCheck).where(SafetyCheck.id.in_(bindparam("ids", expanding=True)))
 
 
 _MISSED_NOTES = select(MissedCheckNote).where(

@@ -250,6 +250,8 @@ class RoundRow:
     checks: list[SafetyCheck] = field(default_factory=list)
     #: Ids of those checks recorded less than a minute from another of the patient's checks.
     backfill_ids: set[int] = field(default_factory=set)
+    #: The newest current check, perhaps from before the shift.
+    last_check: SafetyCheck | None = None
 
     @property
     def schedule(self) -> due.CheckSchedule:
@@ -277,12 +279,17 @@ def round_rows(unit: Unit, *, now: datetime, shift: ShiftInstance
     definition, _version = definition_for(unit)
     dues = due_for(admissions, now=now, shift=shift, definition=definition)
     checks = _shift_checks([a.id for a in admissions], shift)
+    last_ids = [d.last_check_id for d in dues.values() if d.last_check_id is not None]
+    last_checks = {c.id: c for c in db.session.scalars(
+        select(SafetyCheck).where(SafetyCheck.id.in_(last_ids)))} if last_ids else {}
     rows = []
     for admission in admissions:
         mine = checks.get(admission.id, [])
         flagged = due.possible_backfill([c.recorded_at for c in mine])
-        rows.append(RoundRow(admission, dues[admission.id], mine, {mine[i].id for i in flagged}))
-    _attach_authors([r.due.last_check for r in rows if r.due.last_check is not None]
+        patient = dues[admission.id]
+        rows.append(RoundRow(admission, patient, mine, {mine[i].id for i in flagged},
+                             last_checks.get(patient.last_check_id)))
+    _attach_authors(list(last_checks.values())
                     + [n for r in rows for n in r.due.missed_notes.values()])
     return rows, definition
 
