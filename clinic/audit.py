@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import AuditEvent
+from clinic.prepared import PreparedInsert, PreparedScalar
 
 GENESIS_HASH = "0" * 64
 # Arbitrary constant naming the PostgreSQL advisory lock that serialises the chain.
@@ -71,9 +72,8 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain in the current transaction; the caller commits.
 
-    The row is written with a Core INSERT, not through the session's unit of work: every page
-    view writes one, and the ORM flush cost more than the rest of the audit write together.
-    The returned event carries its id but is not in the session.
+    Every page view writes one, so the row goes in with a prepared INSERT, not through the
+    session's unit of work. The returned event carries its id but is not in the session.
     """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
@@ -94,21 +94,18 @@ def record(
     )
     if db.session.get_bind().dialect.name == "postgresql":
         # Held to commit, so two transactions cannot both extend the chain from one row.
-        db.session.execute(_LOCK_CHAIN)
-    event.prev_hash = db.session.execute(_NEWEST_HASH).scalar() or GENESIS_HASH
+        _LOCK_CHAIN()
+    event.prev_hash = _NEWEST_HASH() or GENESIS_HASH
     event.hash = chain_hash(_key(), event.prev_hash, canonical_content(event))
-    event.id = db.session.execute(
-        _INSERT, {column: getattr(event, column) for column in _INSERTED}
-    ).scalar_one()
+    event.id = _INSERT(event.__dict__)
     return event
 
 
 _TABLE = AuditEvent.__table__
-_INSERTED = [column.key for column in _TABLE.columns if column.key != "id"]
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
-_LOCK_CHAIN = text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_ID})")
-# Core statements on the table, so reading the tail does not flush the session first.
-_NEWEST_HASH = select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
+_INSERT = PreparedInsert(_TABLE)
+_LOCK_CHAIN = PreparedScalar(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_ID})"))
+# On the table, not the model, so reading the tail does not flush the session first.
+_NEWEST_HASH = PreparedScalar(select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1))
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import Admission, EntryRetraction, User
 from clinic.models.charting import ENTRY_MODELS, ClinicalEntry
+from clinic.prepared import PreparedInsert
 
 #: Roles that may amend (correct or retract) an entry written by someone else.
 AMEND_ANY_ROLES = ("charge_nurse",)
@@ -121,6 +122,16 @@ def load_entry(kind: str, entry_id: int, admission: Admission) -> ClinicalEntry 
     return entry
 
 
+def insert(entry: ClinicalEntry) -> None:
+    """Write a new entry with one INSERT and give it its id; it is not added to the session.
+
+    Charting a set is the most frequent write on the ward, and the unit of work's flush cost
+    more than the rest of the request's SQL (bench/). The entry comes back transient: read its
+    columns, not its relationships.
+    """
+    entry.id = _INSERTS[type(entry)](entry.__dict__)
+
+
 def stamp(entry: ClinicalEntry, *, by: User, admission: Admission, idempotency_key: str,
           supersedes: ClinicalEntry | None, reason: str | None) -> None:
     """Fill in the columns every entry shares, checking the correction rules."""
@@ -135,5 +146,8 @@ def stamp(entry: ClinicalEntry, *, by: User, admission: Admission, idempotency_k
         check_can_amend(by, supersedes)
         if not (reason or "").strip():
             raise ChartingError("Give the reason for the correction.", "correction_reason")
-        entry.supersedes = supersedes
+        entry.supersedes_id = supersedes.id
         entry.correction_reason = reason.strip()
+
+
+_INSERTS = {model: PreparedInsert(model.__table__) for model in ENTRY_MODELS.values()}

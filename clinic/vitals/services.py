@@ -180,8 +180,7 @@ def record_vitals(
     )
     entries.stamp(vitals, by=by, admission=admission, idempotency_key=idempotency_key,
                   supersedes=supersedes, reason=correction_reason)
-    db.session.add(vitals)
-    db.session.flush()
+    entries.insert(vitals)
     audit.record(
         "correct" if supersedes is not None else "create", user=by,
         object_type="vitals", object_id=vitals.id, patient_id=admission.patient_id,
