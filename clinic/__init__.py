@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -176,8 +176,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        # The key of a form just saved, so the page can discard that browser draft.
-        return {"logout_form": EmptyForm(), "saved_form_key": session.pop("saved_form_key", "")}
+        return {"logout_form": EmptyForm()}
 
 
 def register_errors(app: Flask) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -52,9 +52,12 @@ def safe_next(default: str) -> str:
 
 
 def saved(idempotency_key: str, location: str):
-    """Redirect after a save, telling the page which browser draft it may now discard."""
-    session["saved_form_key"] = idempotency_key
-    return redirect(location)
+    """Redirect after a save, telling the page which browser draft it may now discard.
+
+    The key rides in the fragment, which only the page's script reads: kept in the session it
+    made every save re-sign and resend the session cookie.
+    """
+    return redirect(f"{location.split('#', 1)[0]}#saved={idempotency_key}")
 
 
 def chart_url(admission: Admission) -> str:

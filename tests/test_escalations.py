@@ -56,7 +56,7 @@ def stored() -> list[Escalation]:
 def raise_by_hand(client, admission, **values) -> Escalation:
     response = client.post(new_url(admission), data=raise_form(**values))
     assert response.status_code == 302, response.get_data(as_text=True)
-    escalation_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    escalation_id = int(response.headers["Location"].split("#")[0].rstrip("/").rsplit("/", 1)[1])
     db.session.expire_all()
     return db.session.get(Escalation, escalation_id)
 
@@ -71,7 +71,7 @@ def chart_vitals(client, admission, values=MEDIUM):
     data = {"observed_at": when(admission), "idempotency_key": uuid.uuid4().hex, **values}
     response = client.post(f"/admissions/{admission.id}/vitals/new", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    return int(response.headers["Location"].split("#")[0].rstrip("/").rsplit("/", 1)[1])
 
 
 def escalation_events(audit_events, action):
@@ -108,7 +108,7 @@ def test_raise_by_hand_without_informed(client, admission, nurse, audit_events):
                                                                  informed_who=""))
 
     [escalation] = stored()
-    assert response.headers["Location"].endswith(show_url(admission, escalation.id))
+    assert response.headers["Location"].split("#")[0].endswith(show_url(admission, escalation.id))
     assert (escalation.level, escalation.automatic, escalation.rule) == ("emergency", False, None)
     assert escalation.raised_by_id == nurse.id
     assert escalation.reason == "Says she hears voices telling her to leave; agitated."
@@ -231,7 +231,7 @@ def test_informed_and_response_updates_are_recorded_in_order(client, admission, 
                            text="Lorazepam 1 mg PRN; 1:1 observation.")
 
     assert informed.status_code == 302 and response.status_code == 302
-    assert informed.headers["Location"].endswith(show_url(admission, escalation.id))
+    assert informed.headers["Location"].split("#")[0].endswith(show_url(admission, escalation.id))
     db.session.expire_all()
     updates = db.session.get(Escalation, escalation.id).updates
     assert [u.kind for u in updates] == ["informed", "response"]

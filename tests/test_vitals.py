@@ -120,7 +120,7 @@ def chart(client, admission, values=NORMAL, **kw) -> VitalSigns:
     """Save a set through the form and return the stored row."""
     response = client.post(new_url(admission), data=vitals_form(admission, values, **kw))
     assert response.status_code == 302, response.get_data(as_text=True)
-    vitals_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    vitals_id = int(response.headers["Location"].split("#")[0].rstrip("/").rsplit("/", 1)[1])
     db.session.expire_all()
     return db.session.get(VitalSigns, vitals_id)
 
@@ -146,7 +146,7 @@ def test_full_normal_set_saves_with_news2_shown(client, admission, nurse):
 
     [vitals] = stored_vitals()
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(show_url(admission, vitals.id))
+    assert response.headers["Location"].split("#")[0].endswith(show_url(admission, vitals.id))
     assert (vitals.heart_rate, vitals.systolic_bp, vitals.diastolic_bp) == (75, 125, 80)
     assert (vitals.respiratory_rate, vitals.spo2, vitals.on_oxygen) == (16, 97, False)
     assert (vitals.temperature, vitals.pain, vitals.glucose) == (Decimal("37.0"), 2, Decimal("5.5"))
@@ -157,7 +157,7 @@ def test_full_normal_set_saves_with_news2_shown(client, admission, nurse):
     assert vitals.flags == {}
     assert not vitals.is_late and not vitals.confirmed_extreme
 
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    page = client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
     assert "NEWS2 0 · low" in page
     assert "at least every 12 h" in page
 
@@ -296,7 +296,7 @@ def test_extreme_value_needs_the_confirmation_tick(client, admission, nurse):
     assert vitals.confirmed_extreme is True
     assert vitals.flags["heart_rate"]["tier"] == "confirm"
     assert vitals.news2_points["heart_rate"] == 3
-    page = client.get(saved.headers["Location"]).get_data(as_text=True)
+    page = client.get(saved.headers["Location"].split("#")[0]).get_data(as_text=True)
     assert "‼ extreme, confirmed" in page
     assert "Heart rate 35 is very low (below 40 /min): re-measure and confirm" in page
     assert "! 1 flagged" in chart_html(client, admission)
@@ -429,11 +429,23 @@ def test_same_form_posted_twice_charts_once(client, admission, nurse, audit_even
 
     [vitals] = stored_vitals()
     assert first.status_code == second.status_code == 302
-    assert first.headers["Location"] == second.headers["Location"]
-    assert second.headers["Location"].endswith(show_url(admission, vitals.id))
+    assert first.headers["Location"].split("#")[0] == second.headers["Location"].split("#")[0]
+    assert second.headers["Location"].split("#")[0].endswith(show_url(admission, vitals.id))
     assert len(vitals_events(audit_events, "create")) == 1
-    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    page = client.get(second.headers["Location"].split("#")[0]).get_data(as_text=True)
     assert "This set was already saved; it has not been charted twice." in page
+
+
+def test_save_names_the_saved_draft_in_the_fragment_and_leaves_the_cookie_alone(client, admission,
+                                                                                nurse):
+    """The page after a save learns which browser draft to discard from the redirect's fragment."""
+    data = vitals_form(admission)
+
+    response = client.post(new_url(admission), data=data)
+
+    [vitals] = stored_vitals()
+    assert response.headers["Location"] == f"{show_url(admission, vitals.id)}#saved={data['idempotency_key']}"
+    assert "Set-Cookie" not in response.headers
 
 
 def test_form_resubmitted_after_discharge_is_still_already_saved(client, admission, nurse,
@@ -449,7 +461,7 @@ def test_form_resubmitted_after_discharge_is_still_already_saved(client, admissi
 
     [vitals] = stored_vitals()
     assert again.status_code == 302
-    assert again.headers["Location"].endswith(show_url(admission, vitals.id))
+    assert again.headers["Location"].split("#")[0].endswith(show_url(admission, vitals.id))
     assert len(vitals_events(audit_events, "create")) == 1
 
 
@@ -481,7 +493,7 @@ def test_author_corrects_a_set(client, admission, nurse):
 
     old, new = stored_vitals()
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(show_url(admission, new.id))
+    assert response.headers["Location"].split("#")[0].endswith(show_url(admission, new.id))
     assert old.id == original.id and old.heart_rate == 75
     assert new.supersedes_id == old.id
     assert new.correction_reason == "Misread the monitor"
@@ -540,8 +552,8 @@ def test_another_nurse_cannot_correct(client, admission, auth):
     message = "Only the person who charted this entry, or a charge nurse, may amend it."
     assert message in form_page.get_data(as_text=True)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(show_url(admission, original.id))
-    assert message in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.headers["Location"].split("#")[0].endswith(show_url(admission, original.id))
+    assert message in client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
     assert len(stored_vitals()) == 1
 
 
@@ -592,7 +604,7 @@ def test_retracted_set_is_marked_and_left_out_of_news2(client, admission, nurse)
     response = client.post(retract_url(admission, wrong.id), data={"reason": "Wrong patient"})
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/admissions/{admission.id}")
+    assert response.headers["Location"].split("#")[0].endswith(f"/admissions/{admission.id}")
     [retraction] = db.session.scalars(select(EntryRetraction)).all()
     assert (retraction.entry_kind, retraction.entry_id) == ("vitals", wrong.id)
     assert retraction.reason == "Wrong patient"
@@ -736,7 +748,7 @@ class TestAccessWithCsrfOn:
                         data=correction_form(admission, vitals, FAST_PULSE, csrf_token=token)),
         ):
             assert response.status_code == 302
-            assert urlsplit(response.headers["Location"]).path == "/login"
+            assert urlsplit(response.headers["Location"].split("#")[0]).path == "/login"
         assert len(stored_vitals()) == 1
         assert len(vitals_events(audit_events, "view")) == views_before
 

@@ -38,8 +38,13 @@
 
   function differs(a, b) { return JSON.stringify(a) !== JSON.stringify(b); }
 
-  // Drop drafts that the server has just saved, and stale ones.
-  var savedKey = document.body.getAttribute("data-saved-key");
+  // Drop drafts that the server has just saved, and stale ones. A save redirects here with
+  // the saved form's key in the fragment (#saved=…), taken off the address once read.
+  var match = /^#saved=([A-Za-z0-9_-]{1,64})$/.exec(window.location.hash);
+  var savedKey = match ? match[1] : null;
+  if (match && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
   try {
     for (var i = window.localStorage.length - 1; i >= 0; i--) {
       var name = window.localStorage.key(i);
