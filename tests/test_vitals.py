@@ -709,6 +709,20 @@ class TestAccessWithCsrfOn:
         [vitals] = stored_vitals()
         return vitals
 
+    def test_a_refused_form_is_drawn_again_with_a_token_that_saves(self, client, admission, make_user):
+        """The form's token is signed only when drawn: a redrawn form must still carry one."""
+        self.log_in(client, make_user("nurse"))
+        data = vitals_form(admission, csrf_token=self.token(client, new_url(admission)))
+
+        refused = client.post(new_url(admission), data={**data, "heart_rate": "400"})
+        g.pop("csrf_token", None)
+        redrawn = shown_inputs(refused.get_data(as_text=True))
+
+        assert refused.status_code == 422 and redrawn["csrf_token"]
+        assert client.post(new_url(admission), data={**data, "csrf_token": redrawn["csrf_token"]}
+                           ).status_code == 302
+        assert len(stored_vitals()) == 1
+
     def test_post_without_the_token_is_refused(self, client, admission, make_user):
         self.log_in(client, make_user("nurse"))
 
