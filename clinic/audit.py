@@ -93,9 +93,14 @@ def record(
         session_id=session_row.id if session_row is not None else None,
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        # Held to commit, so two transactions cannot both extend the chain from one row.
-        _LOCK_CHAIN()
-    event.prev_hash = _NEWEST_HASH() or GENESIS_HASH
+        # The lock is held to commit, so two transactions cannot both extend the chain from one
+        # row. Sent with the read in one round trip, the read still sees the newest committed
+        # row: each statement of a READ COMMITTED transaction takes a new snapshot.
+        newest = _LOCK_THEN_NEWEST_HASH()
+    else:
+        # BEGIN IMMEDIATE has already serialised SQLite's writers.
+        newest = _NEWEST_HASH()
+    event.prev_hash = newest or GENESIS_HASH
     event.hash = chain_hash(_key(), event.prev_hash, canonical_content(event))
     event.id = _INSERT(event.__dict__)
     return event
@@ -103,9 +108,12 @@ def record(
 
 _TABLE = AuditEvent.__table__
 _INSERT = PreparedInsert(_TABLE)
-_LOCK_CHAIN = PreparedScalar(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_ID})"))
 # On the table, not the model, so reading the tail does not flush the session first.
-_NEWEST_HASH = PreparedScalar(select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1))
+_NEWEST_HASH_SELECT = select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
+_NEWEST_HASH = PreparedScalar(_NEWEST_HASH_SELECT)
+_LOCK_THEN_NEWEST_HASH = PreparedScalar(
+    text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_ID})"), _NEWEST_HASH_SELECT
+)
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -63,14 +63,15 @@ class PreparedInsert:
 
 
 class PreparedScalar:
-    """A statement without parameters whose first row's first value is wanted (None if no row).
+    """Statements without parameters, sent together; the last one's first value is returned.
 
     Only for results the driver already hands back as wanted (integers, text): no result
-    processing is applied.
+    processing is applied. Several statements go in one round trip and run one after another,
+    each with a snapshot of its own under READ COMMITTED; only PostgreSQL's driver takes them.
     """
 
-    def __init__(self, statement: Executable):
-        self.statement = statement
+    def __init__(self, *statements: Executable):
+        self.statements = statements
         self._sql: dict[str, str] = {}
 
     def __call__(self):
@@ -78,16 +79,23 @@ class PreparedScalar:
         dialect = connection.dialect
         sql = self._sql.get(dialect.name)
         if sql is None:
-            compiled = self.statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-            sql = self._sql[dialect.name] = compiled.string
-        return _first_value(connection, sql, ())
+            sql = self._sql[dialect.name] = "; ".join(
+                statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}).string
+                for statement in self.statements
+            )
+        return _first_value(connection, sql, None, results=len(self.statements))
 
 
-def _first_value(connection, sql: str, params):
+def _first_value(connection, sql: str, params, *, results: int = 1):
     dialect = connection.dialect
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.execute(sql, params)
+        if params is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, params)
+        for _ in range(results - 1):
+            cursor.nextset()
         row = cursor.fetchone()
         return None if row is None else row[0]
     except dialect.loaded_dbapi.Error as error:

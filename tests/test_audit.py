@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from clinic import audit
 from clinic.audit_report.services import PAGE_SIZE, detail_lines
 from clinic.db import append_only_ddl
 from clinic.extensions import db
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, User
 
 SORT_COLUMNS = ("occurred_at", "user", "patient", "action", "object", "ip")
 
@@ -129,6 +130,34 @@ def test_chain_is_intact_after_ordinary_use(client, auth, make_admission):
     assert report.ok and report.rows_checked == count and report.problem is None
     # Small batches cross batch boundaries and still link up.
     assert audit.verify_chain(batch_size=3).ok
+
+
+def test_writers_at_once_extend_one_chain(app, make_user):
+    """Concurrent writers each link to the row before theirs: the chain never forks."""
+    user_id = make_user("nurse").id
+    db.session.commit()
+    errors = []
+
+    def write(worker: int):
+        try:
+            for n in range(15):
+                with app.app_context():
+                    audit.record("view", object_type="test", object_id=f"{worker}-{n}",
+                                 user=db.session.get(User, user_id))
+                    db.session.commit()
+        except Exception as error:  # reported below, as a thread's exception would be lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    report = audit.verify_chain()
+    assert report.ok, report.problem
+    assert report.rows_checked == len(_all_ids()) >= 60
 
 
 def test_chain_names_the_row_whose_content_changed(app, client, auth, make_admission):

@@ -29,7 +29,8 @@ def test_insert_converts_values_and_applies_column_defaults(make_admission, make
     assert stored.observed_at == observed and stored.observed_at.tzinfo is not None
     assert (stored.heart_rate, stored.news2_points) == (88, {"heart_rate": 1})
     # Keys left out take the model's defaults, callable ones included.
-    assert (stored.spo2_scale, stored.flags, stored.is_late, stored.confirmed_extreme) == (1, {}, False, False)
+    assert (stored.spo2_scale, stored.flags, stored.is_late, stored.confirmed_extreme) == (
+        1, {}, False, False)
     assert abs((utc_now() - stored.recorded_at).total_seconds()) < 60
     assert stored.systolic_bp is None
 
