@@ -221,3 +221,8 @@ def audit_events(app):
         return db.session.scalars(query).all()
 
     return events
+
+
+def redirect_path(response) -> str:
+    """Return where a redirect goes, without the `#saved=…` fragment a save adds for drafts.js."""
+    return response.headers["Location"].split("#", 1)[0]

@@ -14,6 +14,7 @@ from clinic.escalations.services import open_escalations
 from clinic.extensions import db
 from clinic.models import Escalation, EscalationUpdate
 from clinic.routing import local_now
+from tests.conftest import redirect_path
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 #: REFERENCE §11 "first abnormal values": NEWS2 6, medium.
@@ -56,7 +57,7 @@ def stored() -> list[Escalation]:
 def raise_by_hand(client, admission, **values) -> Escalation:
     response = client.post(new_url(admission), data=raise_form(**values))
     assert response.status_code == 302, response.get_data(as_text=True)
-    escalation_id = int(response.headers["Location"].split("#")[0].rstrip("/").rsplit("/", 1)[1])
+    escalation_id = int(redirect_path(response).rstrip("/").rsplit("/", 1)[1])
     db.session.expire_all()
     return db.session.get(Escalation, escalation_id)
 
@@ -71,7 +72,7 @@ def chart_vitals(client, admission, values=MEDIUM):
     data = {"observed_at": when(admission), "idempotency_key": uuid.uuid4().hex, **values}
     response = client.post(f"/admissions/{admission.id}/vitals/new", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.headers["Location"].split("#")[0].rstrip("/").rsplit("/", 1)[1])
+    return int(redirect_path(response).rstrip("/").rsplit("/", 1)[1])
 
 
 def escalation_events(audit_events, action):
@@ -108,7 +109,7 @@ def test_raise_by_hand_without_informed(client, admission, nurse, audit_events):
                                                                  informed_who=""))
 
     [escalation] = stored()
-    assert response.headers["Location"].split("#")[0].endswith(show_url(admission, escalation.id))
+    assert redirect_path(response).endswith(show_url(admission, escalation.id))
     assert (escalation.level, escalation.automatic, escalation.rule) == ("emergency", False, None)
     assert escalation.raised_by_id == nurse.id
     assert escalation.reason == "Says she hears voices telling her to leave; agitated."
@@ -231,7 +232,7 @@ def test_informed_and_response_updates_are_recorded_in_order(client, admission, 
                            text="Lorazepam 1 mg PRN; 1:1 observation.")
 
     assert informed.status_code == 302 and response.status_code == 302
-    assert informed.headers["Location"].split("#")[0].endswith(show_url(admission, escalation.id))
+    assert redirect_path(informed).endswith(show_url(admission, escalation.id))
     db.session.expire_all()
     updates = db.session.get(Escalation, escalation.id).updates
     assert [u.kind for u in updates] == ["informed", "response"]

@@ -20,6 +20,7 @@ from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import EntryRetraction, Escalation, VitalSigns
 from clinic.routing import local_now
+from tests.conftest import redirect_path
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 #: REFERENCE §11 "all mid-normal", with a diastolic, pain and glucose to make a full form.
@@ -120,7 +121,7 @@ def chart(client, admission, values=NORMAL, **kw) -> VitalSigns:
     """Save a set through the form and return the stored row."""
     response = client.post(new_url(admission), data=vitals_form(admission, values, **kw))
     assert response.status_code == 302, response.get_data(as_text=True)
-    vitals_id = int(response.headers["Location"].split("#")[0].rstrip("/").rsplit("/", 1)[1])
+    vitals_id = int(redirect_path(response).rstrip("/").rsplit("/", 1)[1])
     db.session.expire_all()
     return db.session.get(VitalSigns, vitals_id)
 
@@ -146,7 +147,7 @@ def test_full_normal_set_saves_with_news2_shown(client, admission, nurse):
 
     [vitals] = stored_vitals()
     assert response.status_code == 302
-    assert response.headers["Location"].split("#")[0].endswith(show_url(admission, vitals.id))
+    assert redirect_path(response).endswith(show_url(admission, vitals.id))
     assert (vitals.heart_rate, vitals.systolic_bp, vitals.diastolic_bp) == (75, 125, 80)
     assert (vitals.respiratory_rate, vitals.spo2, vitals.on_oxygen) == (16, 97, False)
     assert (vitals.temperature, vitals.pain, vitals.glucose) == (Decimal("37.0"), 2, Decimal("5.5"))
@@ -157,7 +158,7 @@ def test_full_normal_set_saves_with_news2_shown(client, admission, nurse):
     assert vitals.flags == {}
     assert not vitals.is_late and not vitals.confirmed_extreme
 
-    page = client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
+    page = client.get(redirect_path(response)).get_data(as_text=True)
     assert "NEWS2 0 · low" in page
     assert "at least every 12 h" in page
 
@@ -296,7 +297,7 @@ def test_extreme_value_needs_the_confirmation_tick(client, admission, nurse):
     assert vitals.confirmed_extreme is True
     assert vitals.flags["heart_rate"]["tier"] == "confirm"
     assert vitals.news2_points["heart_rate"] == 3
-    page = client.get(saved.headers["Location"].split("#")[0]).get_data(as_text=True)
+    page = client.get(redirect_path(saved)).get_data(as_text=True)
     assert "‼ extreme, confirmed" in page
     assert "Heart rate 35 is very low (below 40 /min): re-measure and confirm" in page
     assert "! 1 flagged" in chart_html(client, admission)
@@ -429,10 +430,10 @@ def test_same_form_posted_twice_charts_once(client, admission, nurse, audit_even
 
     [vitals] = stored_vitals()
     assert first.status_code == second.status_code == 302
-    assert first.headers["Location"].split("#")[0] == second.headers["Location"].split("#")[0]
-    assert second.headers["Location"].split("#")[0].endswith(show_url(admission, vitals.id))
+    assert redirect_path(first) == redirect_path(second)
+    assert redirect_path(second).endswith(show_url(admission, vitals.id))
     assert len(vitals_events(audit_events, "create")) == 1
-    page = client.get(second.headers["Location"].split("#")[0]).get_data(as_text=True)
+    page = client.get(redirect_path(second)).get_data(as_text=True)
     assert "This set was already saved; it has not been charted twice." in page
 
 
@@ -461,7 +462,7 @@ def test_form_resubmitted_after_discharge_is_still_already_saved(client, admissi
 
     [vitals] = stored_vitals()
     assert again.status_code == 302
-    assert again.headers["Location"].split("#")[0].endswith(show_url(admission, vitals.id))
+    assert redirect_path(again).endswith(show_url(admission, vitals.id))
     assert len(vitals_events(audit_events, "create")) == 1
 
 
@@ -493,7 +494,7 @@ def test_author_corrects_a_set(client, admission, nurse):
 
     old, new = stored_vitals()
     assert response.status_code == 302
-    assert response.headers["Location"].split("#")[0].endswith(show_url(admission, new.id))
+    assert redirect_path(response).endswith(show_url(admission, new.id))
     assert old.id == original.id and old.heart_rate == 75
     assert new.supersedes_id == old.id
     assert new.correction_reason == "Misread the monitor"
@@ -552,8 +553,8 @@ def test_another_nurse_cannot_correct(client, admission, auth):
     message = "Only the person who charted this entry, or a charge nurse, may amend it."
     assert message in form_page.get_data(as_text=True)
     assert response.status_code == 302
-    assert response.headers["Location"].split("#")[0].endswith(show_url(admission, original.id))
-    assert message in client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
+    assert redirect_path(response).endswith(show_url(admission, original.id))
+    assert message in client.get(redirect_path(response)).get_data(as_text=True)
     assert len(stored_vitals()) == 1
 
 
@@ -604,7 +605,7 @@ def test_retracted_set_is_marked_and_left_out_of_news2(client, admission, nurse)
     response = client.post(retract_url(admission, wrong.id), data={"reason": "Wrong patient"})
 
     assert response.status_code == 302
-    assert response.headers["Location"].split("#")[0].endswith(f"/admissions/{admission.id}")
+    assert redirect_path(response).endswith(f"/admissions/{admission.id}")
     [retraction] = db.session.scalars(select(EntryRetraction)).all()
     assert (retraction.entry_kind, retraction.entry_id) == ("vitals", wrong.id)
     assert retraction.reason == "Wrong patient"
@@ -762,7 +763,7 @@ class TestAccessWithCsrfOn:
                         data=correction_form(admission, vitals, FAST_PULSE, csrf_token=token)),
         ):
             assert response.status_code == 302
-            assert urlsplit(response.headers["Location"].split("#")[0]).path == "/login"
+            assert urlsplit(redirect_path(response)).path == "/login"
         assert len(stored_vitals()) == 1
         assert len(vitals_events(audit_events, "view")) == views_before
 
