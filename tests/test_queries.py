@@ -53,7 +53,7 @@ def test_newest_entries_rank_by_time_and_skip_amended_rows(app, make_admission, 
     recent = recent_entries(ids)
 
     def newest_ids(admission, key, depth):
-        return [recent.ids[(admission.id, (key, n))] for n in range(depth)]
+        return [getattr(recent.entry(admission.id, (key, n)), "id", None) for n in range(depth)]
 
     assert newest_ids(first, "ciwa_ar", 3) == [newest.id, middle.id, oldest.id]
     # Same clinical time: the later id (the correction of the other set) comes first.
@@ -73,7 +73,7 @@ def test_newest_entries_rank_by_time_and_skip_amended_rows(app, make_admission, 
     assert scores[first.id]["ciwa_ar"].latest.id == newest.id
     assert scores[first.id]["ciwa_ar"].previous.id == middle.id
     assert scores[first.id]["ciwa_ar"].direction == "up"  # 20 after 3
-    assert scores[first.id]["news2"].latest.news2_total == replacement.news2_total
+    assert scores[first.id]["news2"].latest.total == replacement.news2_total
     assert scores[second.id]["ciwa_ar"].latest is None
 
 

@@ -79,7 +79,7 @@ def _scale_rank(entry) -> int:
 def unwell_key(scores: dict, open_escalations: list) -> tuple:
     """Return a sort key putting the highest NEWS2, then scale band, then open escalations first."""
     news2 = scores.get("news2")
-    total = news2.latest.news2_total if news2 is not None and news2.latest is not None else None
+    total = news2.latest.total if news2 is not None and news2.latest is not None else None
     ranks = [_scale_rank(trend.latest) for name, trend in scores.items() if name != "news2"]
     return (-(total if total is not None else -1), -max(ranks, default=-1), -len(open_escalations))
 

@@ -94,7 +94,7 @@ def _last_result(protocol: str, trend: Trend | None) -> str:
     if latest is None:
         return ""
     if protocol == "vitals":
-        return f" (last NEWS2 {latest.news2_total})"
+        return f" (last NEWS2 {latest.total})"
     if protocol == "ketamine":
         return f" (last burden {latest.total})"
     return f" (last {latest.total})"

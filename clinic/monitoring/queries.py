@@ -1,16 +1,32 @@
 """The newest entries per admission for a whole unit, in a fixed number of queries.
 
-Each admission's newest rows are found by correlated subqueries that walk the
-(admission_id, observed_at) index backwards, so the cost follows the number of beds, not the
-length of the history (a window function over all rows was 100x slower in ENGINEERING.md).
+Each admission's newest rows are found by walking the (admission_id, observed_at, id) index
+backwards, a few rows per admission (correlated subqueries on SQLite, LATERAL ... LIMIT on
+PostgreSQL), so the cost follows the number of beds, not the length of the history (a window
+function over all rows was 100x slower in ENGINEERING.md).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ARRAY, Integer, Row, any_, bindparam, literal, select, true, union_all
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Row,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from clinic.entries import current_filter
@@ -27,15 +43,13 @@ class Trend:
 
     latest: Row | None
     previous: Row | None
-    #: The column holding the score: "news2_total" for vital signs, "total" for a scale.
-    score: str = "total"
 
     @property
     def direction(self) -> str | None:
         """Return "up", "down" or "same" comparing the latest total with the previous one."""
         if self.latest is None or self.previous is None:
             return None
-        a, b = getattr(self.latest, self.score), getattr(self.previous, self.score)
+        a, b = self.latest.total, self.previous.total
         if a is None or b is None:
             return None
         return "up" if a > b else "down" if a < b else "same"
@@ -62,7 +76,7 @@ def newest_id(model, conditions: Callable):
     return _nth_latest(model, 0, conditions)
 
 
-_STATEMENTS: dict[tuple[str, str], tuple] = {}
+_LADDERS: dict[str, tuple] = {}
 
 
 def nth_latest_ids(
@@ -71,71 +85,25 @@ def nth_latest_ids(
     """Return the id of the n-th newest current row per admission, for each spec entry.
 
     `spec` maps a key to (model, conditions(aliased model) -> tuple of clauses, n), n = 0 for
-    the newest; the answer maps (admission id, key) to a row id or None, from one query. The
-    statement is built once per `name` (building it costs more than running it), so conditions
-    take per-call values through `bindparam`s filled from `params`.
+    the newest; the answer maps (admission id, key) to a row id or None, from one query of one
+    correlated subquery per key, each a short backward walk of an index (SQLite's way; see
+    `recent_entries` for PostgreSQL's). The statement is built once per `name` (building it
+    costs more than running it), so conditions take per-call values through `bindparam`s
+    filled from `params`.
     """
     if not admission_ids:
         return {}
-    dialect = db.session.get_bind().dialect.name
-    if (name, dialect) not in _STATEMENTS:
-        build = _lateral_statement if dialect == "postgresql" else _ladder_statement
-        _STATEMENTS[(name, dialect)] = build(spec)
-    kind, keys, statement = _STATEMENTS[(name, dialect)]
+    if name not in _LADDERS:
+        keys = list(spec)
+        columns = [
+            _nth_latest(model, offset, conditions).label(f"c{i}")
+            for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
+        ]
+        _LADDERS[name] = keys, select(Admission.id, *columns).where(
+            Admission.id.in_(bindparam("admission_ids", expanding=True)))
+    keys, statement = _LADDERS[name]
     rows = db.session.execute(statement, {"admission_ids": list(admission_ids), **(params or {})})
-    if kind == "ladder":
-        return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}
-    # Lateral: rows (admission, family, id, time), up to `depth` per family; rank them here.
-    found: dict[tuple[int, int], list] = {}
-    for admission_id, family, row_id, at in rows:
-        found.setdefault((admission_id, family), []).append((at, row_id))
-    answer = {}
-    for admission_id in admission_ids:
-        for family, members in enumerate(keys):
-            ranked = [row_id for _at, row_id in sorted(found.get((admission_id, family), ()), reverse=True)]
-            for key, offset in members:
-                answer[(admission_id, key)] = ranked[offset] if offset < len(ranked) else None
-    return answer
-
-
-def _ladder_statement(spec: dict):
-    """One correlated subquery per key: SQLite walks the index backwards for each, cheaply."""
-    keys = list(spec)
-    columns = [
-        _nth_latest(model, offset, conditions).label(f"c{i}")
-        for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
-    ]
-    statement = select(Admission.id, *columns).where(
-        Admission.id.in_(bindparam("admission_ids", expanding=True))
-    )
-    return "ladder", keys, statement
-
-
-def _lateral_statement(spec: dict):
-    """One LATERAL walk per family of keys (same model and conditions), for PostgreSQL.
-
-    The ladder's subqueries each start a new index descent, and n-th newest walks n rows
-    again; a LATERAL ... LIMIT depth reads each family's newest rows once.
-    """
-    families: dict[tuple, list] = {}
-    for key, (model, conditions, offset) in spec.items():
-        families.setdefault((model, conditions), []).append((key, offset))
-    parts = []
-    for family, ((model, conditions), members) in enumerate(families.items()):
-        inner = aliased(model)
-        newest = (
-            select(inner.id.label("id"), inner.observed_at.label("at"))
-            .where(inner.admission_id == Admission.id, current_filter(inner), *conditions(inner))
-            .order_by(inner.observed_at.desc(), inner.id.desc())
-            .limit(max(offset for _key, offset in members) + 1)
-            .lateral(f"newest_{family}")
-        )
-        parts.append(
-            select(Admission.id, literal(family), newest.c.id, newest.c.at)
-            .select_from(Admission).join(newest, true())
-            .where(Admission.id == any_(bindparam("admission_ids", type_=ARRAY(Integer))))
-        )
-    return "lateral", list(families.values()), union_all(*parts)
+    return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}
 
 
 #: How many recent results per scale are fetched: the latest and previous for the trend, and
@@ -147,37 +115,51 @@ HISTORY_DEPTH = 3
 class Recent:
     """The newest current entries per admission, fetched together for one page."""
 
-    ids: dict
-    #: Rows of _VITALS_BY_ID and _ASSESSMENTS_BY_ID, by id.
-    vitals: dict[int, Row]
-    assessments: dict[int, Row]
-    #: Scale -> how many of its newest results were fetched.
-    depth: dict[str, int]
+    #: (admission id, "news2" or a scale) -> rows, newest first: complete vitals sets (of
+    #: _VITALS_BY_ID's columns) or scale results, "unable to assess" included (_ASSESSMENTS_BY_ID).
+    rows: dict[tuple[int, str], list[Row]]
 
-    def entry(self, admission_id: int, key: tuple):
-        found = self.ids.get((admission_id, key))
-        return (self.vitals if key[0] == "news2" else self.assessments).get(found)
+    def entry(self, admission_id: int, key: tuple[str, int]):
+        """Return the n-th newest row for key (name, n), or None."""
+        name, n = key
+        found = self.rows.get((admission_id, name), ())
+        return found[n] if n < len(found) else None
 
     def results(self, admission_id: int, scale: str) -> list[Row]:
         """Return the newest results of a scale, newest first, "unable to assess" included."""
-        found = (self.entry(admission_id, (scale, n)) for n in range(self.depth[scale]))
-        return [entry for entry in found if entry is not None]
+        return self.rows.get((admission_id, scale), [])
 
 
 def recent_entries(admission_ids: list[int], *, ciwa_ar_depth: int = HISTORY_DEPTH) -> Recent:
-    """Return the newest NEWS2 sets and scale results per admission, in three queries.
+    """Return the newest complete vitals sets (two) and scale results per admission.
 
-    Keys: ("news2", n) for the n-th newest complete vitals set (n < 2), and (scale, n) for the
-    n-th newest result of a scale, "unable to assess" included (n < the scale's depth:
-    HISTORY_DEPTH, or `ciwa_ar_depth` for CIWA-Ar when that is more).
+    Each scale's results are read HISTORY_DEPTH deep, or `ciwa_ar_depth` deep for CIWA-Ar when
+    that is more. One query on PostgreSQL; three on SQLite.
     """
-    depth = {scale: HISTORY_DEPTH for scale in SCALES} | {"ciwa_ar": max(HISTORY_DEPTH, ciwa_ar_depth)}
+    depth = {"news2": 2} | {scale: HISTORY_DEPTH for scale in SCALES}
+    depth["ciwa_ar"] = max(HISTORY_DEPTH, ciwa_ar_depth)
+    if not admission_ids:
+        return Recent({})
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = _postgresql_recent(max(depth.values()))
+        params = {"admission_ids": list(admission_ids), "scales": list(SCALES)}
+        rows = db.session.execute(statement, params).all()
+    else:
+        rows = _recent_sqlite(admission_ids, depth)
+    grouped: dict[tuple[int, str], list[Row]] = {}
+    for row in sorted(rows, key=lambda r: (r.observed_at, r.id), reverse=True):
+        found = grouped.setdefault((row.admission_id, row.scale), [])
+        if len(found) < depth[row.scale]:
+            found.append(row)
+    return Recent(grouped)
 
-    # One conditions function per scale, shared by its depths: PostgreSQL walks each family once.
+
+def _recent_sqlite(admission_ids: list[int], depth: dict[str, int]) -> list[Row]:
     def complete(v):
         return (v.news2_total.is_not(None),)
 
-    spec = {("news2", n): (VitalSigns, complete, n) for n in (0, 1)}
+    # One conditions function per scale, shared by its depths.
+    spec = {("news2", n): (VitalSigns, complete, n) for n in range(depth["news2"])}
     for scale in SCALES:
         def of_scale(a, s=scale):
             return (a.scale == s,)
@@ -185,28 +167,76 @@ def recent_entries(admission_ids: list[int], *, ciwa_ar_depth: int = HISTORY_DEP
         for n in range(depth[scale]):
             spec[(scale, n)] = (Assessment, of_scale, n)
     ids = nth_latest_ids(admission_ids, spec, name=f"recent_entries:{depth['ciwa_ar']}")
-    vitals_ids = {i for (_, k), i in ids.items() if k[0] == "news2" and i}
-    assessment_ids = {i for (_, k), i in ids.items() if k[0] != "news2" and i}
-    vitals = {v.id: v for v in _by_ids(_VITALS_BY_ID, vitals_ids)}
-    assessments = {a.id: a for a in _by_ids(_ASSESSMENTS_BY_ID, assessment_ids)}
-    return Recent(ids, vitals, assessments, depth)
+    vitals_ids = [i for (_, k), i in ids.items() if k[0] == "news2" and i]
+    assessment_ids = [i for (_, k), i in ids.items() if k[0] != "news2" and i]
+    return _by_ids(_ASSESSMENTS_BY_ID, assessment_ids) + _by_ids(_VITALS_BY_ID, vitals_ids)
 
 
 # Built once, like the statements above. Plain rows of the columns that badges, trends and due
 # times read, not objects: a board refresh reads about two hundred of them, and building each
-# as an ORM object cost twice what reading it did.
-_VITALS_BY_ID = select(
-    VitalSigns.id, VitalSigns.admission_id, VitalSigns.observed_at, VitalSigns.news2_total,
-    VitalSigns.news2_band,
-).where(VitalSigns.id.in_(bindparam("ids", expanding=True)))
-_ASSESSMENTS_BY_ID = select(
+# as an ORM object cost twice what reading it did. Both have the same columns, so that
+# PostgreSQL's statement can be their union (the assessments first: a union's result types
+# are its first part's).
+_ASSESSMENT_COLUMNS = (
     Assessment.id, Assessment.admission_id, Assessment.observed_at, Assessment.scale,
     Assessment.outcome, Assessment.total, Assessment.band, Assessment.flags, Assessment.suicide_risk,
-).where(Assessment.id.in_(bindparam("ids", expanding=True)))
+)
+_ASSESSMENTS_BY_ID = select(*_ASSESSMENT_COLUMNS).where(Assessment.id.in_(bindparam("ids", expanding=True)))
 
 
-def _by_ids(statement, ids: set[int]) -> list[Row]:
-    return db.session.execute(statement, {"ids": list(ids)}).all() if ids else []
+def _vitals_columns(vitals):
+    return (
+        vitals.id, vitals.admission_id, vitals.observed_at, literal("news2").label("scale"),
+        literal("scored").label("outcome"), vitals.news2_total.label("total"),
+        vitals.news2_band.label("band"), cast(null(), Assessment.flags.type).label("flags"),
+        cast(null(), Assessment.suicide_risk.type).label("suicide_risk"),
+    )
+
+
+_VITALS_BY_ID = select(*_vitals_columns(VitalSigns)).where(
+    VitalSigns.id.in_(bindparam("ids", expanding=True)))
+
+
+def _by_ids(statement, ids: list[int]) -> list[Row]:
+    return db.session.execute(statement, {"ids": ids}).all() if ids else []
+
+
+def unnested(parameter: str, item_type, name: str, column: str):
+    """Return PostgreSQL's ``unnest(:parameter) AS name(column)``: a list bound as one array."""
+    return func.unnest(bindparam(parameter, type_=ARRAY(item_type))).table_valued(column).render_derived(
+        name=name)
+
+
+@functools.cache
+def _postgresql_recent(depth: int):
+    """Each admission's newest rows by one LATERAL ... LIMIT walk per (admission, scale).
+
+    The admissions and scales come as arrays (unnest), so the statement text, and with it
+    psycopg's prepared statement, is the same for any number of beds. The depth is written into
+    the text: given a LIMIT parameter, PostgreSQL's generic plan guessed a tenth of the table,
+    so it planned the statement anew on every execution (1.6 ms, as long as running it).
+    """
+    wanted = unnested("admission_ids", Integer, "wanted", "id")
+    scales = unnested("scales", String, "scales", "scale")
+    a = aliased(Assessment)
+    results = (
+        select(*[getattr(a, c.key) for c in _ASSESSMENT_COLUMNS])
+        .where(a.admission_id == wanted.c.id, a.scale == scales.c.scale, current_filter(a))
+        .order_by(a.observed_at.desc(), a.id.desc()).limit(literal_column(str(depth)))
+        .lateral("results")
+    )
+    v = aliased(VitalSigns)
+    sets = (
+        select(*_vitals_columns(v))
+        .where(v.admission_id == wanted.c.id, v.news2_total.is_not(None), current_filter(v))
+        .order_by(v.observed_at.desc(), v.id.desc()).limit(literal_column("2"))
+        .lateral("sets")
+    )
+    return union_all(
+        select(results).select_from(wanted).join(scales, true()).join(results, true()),
+        select(sets).select_from(wanted).join(sets, true()),
+    )
+
 
 
 def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dict[int, dict[str, Trend]]:
@@ -221,7 +251,7 @@ def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dic
     result = {}
     for admission_id in admission_ids:
         trends = {"news2": Trend(recent.entry(admission_id, ("news2", 0)),
-                                 recent.entry(admission_id, ("news2", 1)), "news2_total")}
+                                 recent.entry(admission_id, ("news2", 1)))}
         for scale in SCALES:
             scored = [e for e in recent.results(admission_id, scale) if e.outcome == "scored"]
             trends[scale] = Trend(scored[0] if scored else None, scored[1] if len(scored) > 1 else None)

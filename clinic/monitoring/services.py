@@ -6,8 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Integer, bindparam, literal_column, select, true, union_all
+from sqlalchemy.orm import aliased, selectinload
 
 from clinic import audit
 from clinic.entries import current_filter
@@ -22,7 +22,7 @@ from clinic.models import (
     Unit,
     User,
 )
-from clinic.monitoring.queries import SCALES, Recent, newest_id, recent_entries
+from clinic.monitoring.queries import SCALES, Recent, newest_id, recent_entries, unnested
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 
@@ -77,7 +77,7 @@ def histories(admission_ids: list[int], recent: Recent) -> dict[tuple[int, str],
         newest_set = recent.entry(admission_id, ("news2", 0))
         if newest_set is not None:
             result[(admission_id, "vitals")].append(due.ScorePoint(
-                at=newest_set.observed_at, total=newest_set.news2_total, band=newest_set.news2_band))
+                at=newest_set.observed_at, total=newest_set.total, band=newest_set.band))
         for scale in SCALES:
             result[(admission_id, scale)].extend(
                 _scale_point(entry) for entry in recent.results(admission_id, scale))
@@ -153,9 +153,11 @@ def _checks_since(
     newest: dict[int, int] = {}
     if not ids:
         return times, newest
-    for admission_id, check_id, observed_at in db.session.execute(
-        _CHECK_TIMES, {"ids": ids, "since": shift.starts_at}
-    ):
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement, params = _CHECK_TIMES_POSTGRESQL, {"admission_ids": ids, "since": shift.starts_at}
+    else:
+        statement, params = _CHECK_TIMES, {"ids": ids, "since": shift.starts_at}
+    for admission_id, check_id, observed_at in db.session.execute(statement, params):
         times[admission_id].append(observed_at)
         newest[admission_id] = check_id
     return times, newest
@@ -174,6 +176,33 @@ _LAST_CHECK_BEFORE_SHIFT = select(*_CHECK_COLUMNS).where(SafetyCheck.id.in_(
     .where(Admission.id.in_(bindparam("ids", expanding=True)))
 ))
 _CHECK_TIMES = union_all(_CHECKS_THIS_SHIFT, _LAST_CHECK_BEFORE_SHIFT).order_by("observed_at", "id")
+
+
+def _postgresql_check_times():
+    """The same rows on PostgreSQL, by a walk of each admission's checks (LATERAL).
+
+    As one statement over all admissions, PostgreSQL checked "not superseded" by hashing every
+    safety check ever made (2 ms at 13 thousand, growing with the history); per admission it
+    probes the index on supersedes_id for the few rows of the shift.
+    """
+    wanted = unnested("admission_ids", Integer, "wanted", "id")
+
+    def walk(name, condition, newest_only=False):
+        check = aliased(SafetyCheck)
+        rows = select(check.id, check.observed_at).where(
+            check.admission_id == wanted.c.id, current_filter(check), condition(check))
+        if newest_only:
+            rows = rows.order_by(check.observed_at.desc(), check.id.desc()).limit(literal_column("1"))
+        rows = rows.lateral(name)
+        return select(wanted.c.id, rows.c.id, rows.c.observed_at).select_from(wanted).join(rows, true())
+
+    return union_all(
+        walk("this_shift", lambda c: c.observed_at >= bindparam("since")),
+        walk("before_shift", lambda c: c.observed_at < bindparam("since"), newest_only=True),
+    ).order_by("observed_at", "id")
+
+
+_CHECK_TIMES_POSTGRESQL = _postgresql_check_times()
 
 
 _MISSED_NOTES = select(MissedCheckNote).where(
