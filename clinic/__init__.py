@@ -163,10 +163,11 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from clinic import timefmt
+    from clinic import badges, timefmt
     from clinic.forms import EmptyForm
     from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT, PROTOCOLS
 
+    app.jinja_env.globals.update(badges.TEMPLATE_GLOBALS)
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
     app.add_template_filter(timefmt.ago, "ago")

@@ -1,0 +1,78 @@
+"""Badges for scores, trends, allergies and due times, shared by every page that shows them.
+
+Python rather than Jinja macros: the unit board draws several per bed on every refresh, and a
+function returning Markup costs a fraction of a macro call. Registered as template globals.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from clinic.scoring.due import DUE, OVERDUE
+
+#: Allergy entries that mean "none known", shown without a warning.
+NO_KNOWN_ALLERGIES = ("nkda", "no known drug allergies", "no known allergies", "none known")
+
+
+def news2_badge(total: int | None, band: str | None) -> Markup:
+    """Return the NEWS2 total and band; a partial set says so."""
+    if total is None:
+        return Markup('<span class="badge badge-muted">NEWS2 incomplete</span>')
+    return Markup('<span class="badge news2-{}">NEWS2 {} · {}</span>').format(
+        (band or "").replace(" ", "-"), total, band)
+
+
+def score_badge(result) -> Markup:
+    """Return a scale result (an assessment or a row with its columns): total and band, the
+    ketamine checklist's burden and flags, or "unable to assess"."""
+    if result.outcome == "unable":
+        return Markup('<span class="badge badge-warn">Unable to assess</span>')
+    if result.scale == "ketamine":
+        flags = result.flags
+        if not flags:
+            return Markup('<span class="badge badge-muted">Burden {}</span>').format(result.total)
+        return Markup('<span class="badge badge-allergy">Burden {} · ⚑ {} flag{}</span>').format(
+            result.total, len(flags), "s" if len(flags) > 1 else "")
+    return Markup('<span class="badge band-{}">{} · {}</span>').format(
+        (result.band or "").replace(" ", "-"), result.total, result.band)
+
+
+_ARROWS = {
+    "up": Markup('<span class="trend trend-up" title="higher than the previous score">▲ '
+                 '<span class="visually-hidden">rising</span></span>'),
+    "down": Markup('<span class="trend trend-down" title="lower than the previous score">▼ '
+                   '<span class="visually-hidden">falling</span></span>'),
+    "same": Markup('<span class="trend" title="same as the previous score">= '
+                   '<span class="visually-hidden">unchanged</span></span>'),
+}
+
+
+def trend_arrow(direction: str | None) -> Markup:
+    """Return ▲, ▼ or = with words for screen readers; nothing when there is no previous score."""
+    return _ARROWS.get(direction, Markup(""))
+
+
+def allergy_badge(allergies: str | None) -> Markup:
+    """Return the allergies, a warning when they are not recorded, muted when none are known."""
+    text = (allergies or "").strip()
+    if not text:
+        return Markup('<span class="badge badge-warn">⚠ Allergies not recorded</span>')
+    if text.lower() in NO_KNOWN_ALLERGIES:
+        return Markup('<span class="badge badge-muted">{}</span>').format(text)
+    return Markup('<span class="badge badge-allergy">⚠ Allergy: {}</span>').format(text)
+
+
+def status_badge(entry) -> Markup:
+    """Return a due entry's state: overdue, due now or due soon; nothing when later."""
+    if entry.status == OVERDUE:
+        return Markup('<span class="badge due-badge due-overdue">⚠ Overdue</span>')
+    if entry.status == DUE and entry.due_in_minutes == 0:
+        return Markup('<span class="badge due-badge due-now">Due now</span>')
+    if entry.status == DUE:
+        return Markup('<span class="badge due-badge due-soon">Due soon</span>')
+    return Markup("")
+
+
+TEMPLATE_GLOBALS = {
+    f.__name__: f for f in (news2_badge, score_badge, trend_arrow, allergy_badge, status_badge)
+}
