@@ -1,12 +1,14 @@
 """Badges for scores, trends, allergies and due times, shared by every page that shows them.
 
 Python rather than Jinja macros: the unit board draws several per bed on every refresh, and a
-function returning Markup costs a fraction of a macro call. Registered as template globals.
+function returning Markup costs a fraction of a macro call. f-strings with `escape` on every
+value, as Markup.format parses its template in Python on each call. Registered as template
+globals.
 """
 
 from __future__ import annotations
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from clinic.scoring.due import DUE, OVERDUE
 
@@ -18,8 +20,8 @@ def news2_badge(total: int | None, band: str | None) -> Markup:
     """Return the NEWS2 total and band; a partial set says so."""
     if total is None:
         return Markup('<span class="badge badge-muted">NEWS2 incomplete</span>')
-    return Markup('<span class="badge news2-{}">NEWS2 {} · {}</span>').format(
-        (band or "").replace(" ", "-"), total, band)
+    return Markup(f'<span class="badge news2-{escape((band or "").replace(" ", "-"))}">'
+                  f'NEWS2 {escape(total)} · {escape(band)}</span>')
 
 
 def score_badge(result) -> Markup:
@@ -30,11 +32,12 @@ def score_badge(result) -> Markup:
     if result.scale == "ketamine":
         flags = result.flags
         if not flags:
-            return Markup('<span class="badge badge-muted">Burden {}</span>').format(result.total)
-        return Markup('<span class="badge badge-allergy">Burden {} · ⚑ {} flag{}</span>').format(
-            result.total, len(flags), "s" if len(flags) > 1 else "")
-    return Markup('<span class="badge band-{}">{} · {}</span>').format(
-        (result.band or "").replace(" ", "-"), result.total, result.band)
+            return Markup(f'<span class="badge badge-muted">Burden {escape(result.total)}</span>')
+        return Markup(f'<span class="badge badge-allergy">Burden {escape(result.total)} · ⚑ {len(flags)} '
+                      f'flag{"s" if len(flags) > 1 else ""}</span>')
+    band_class = escape((result.band or "").replace(" ", "-"))
+    return Markup(f'<span class="badge band-{band_class}">'
+                  f'{escape(result.total)} · {escape(result.band)}</span>')
 
 
 _ARROWS = {
@@ -58,8 +61,8 @@ def allergy_badge(allergies: str | None) -> Markup:
     if not text:
         return Markup('<span class="badge badge-warn">⚠ Allergies not recorded</span>')
     if text.lower() in NO_KNOWN_ALLERGIES:
-        return Markup('<span class="badge badge-muted">{}</span>').format(text)
-    return Markup('<span class="badge badge-allergy">⚠ Allergy: {}</span>').format(text)
+        return Markup(f'<span class="badge badge-muted">{escape(text)}</span>')
+    return Markup(f'<span class="badge badge-allergy">⚠ Allergy: {escape(text)}</span>')
 
 
 def status_badge(entry) -> Markup:

@@ -62,6 +62,26 @@ def saved(idempotency_key: str, location: str):
     return redirect(f"{location.split('#', 1)[0]}#saved={idempotency_key}")
 
 
+#: Stands in for a whole-number argument while url_for builds a pattern; large enough that no
+#: other part of a path is likely to contain it, and checked.
+_PLACEHOLDER = 987_654_321
+
+
+def url_pattern(endpoint: str, *names: str, **values) -> Callable[..., str]:
+    """Return a function building `endpoint`'s URL from whole-number arguments `names`.
+
+    The pattern is url_for's own answer, built once with placeholders, so it is the same URL;
+    url_for itself cost about 5 µs a call, and a board draws some two hundred links.
+    """
+    placeholders = {name: _PLACEHOLDER + i for i, name in enumerate(names)}
+    url = url_for(endpoint, **values, **placeholders).replace("{", "{{").replace("}", "}}")
+    for name, number in placeholders.items():
+        if url.count(str(number)) != 1:
+            raise ValueError(f"cannot make a pattern of {endpoint}'s {name}")
+        url = url.replace(str(number), "{" + name + "}")
+    return url.format
+
+
 def chart_url(admission: Admission) -> str:
     return url_for("admissions.chart", admission_id=admission.id)
 

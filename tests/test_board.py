@@ -471,3 +471,26 @@ def test_switching_units_keeps_the_sort_and_filter(client, auth, make_unit):
     assert response.location == f"/units/{second.id}/board?sort=unwell&mine=1"
     assert '<input type="hidden" name="sort" value="unwell">' in html
     assert '<input type="hidden" name="mine" value="1">' in html
+
+
+def test_board_escapes_what_staff_typed(client, auth, make_unit, make_admission, make_user):
+    """The board's cells are built in Python (clinic/board/cells.py): typed text is still escaped."""
+    unit = make_unit()
+    by = make_user("charge_nurse")
+    admission = make_admission(unit=unit, by=by, protocols=("vitals", "ketamine"),
+                               family_name="<b>Bold</b>", given_name='"Quoted"',
+                               allergies="<img src=x onerror=alert(1)>")
+    escalation_services.raise_by_hand(by=by, admission=admission, level="urgent",
+                                      reason="<script>alert('x')</script> shouting",
+                                      idempotency_key=uuid.uuid4().hex)
+    db.session.commit()
+    auth.login_as("charge_nurse")
+
+    response = client.get(f"/units/{unit.id}/board")
+    html = response.get_data(as_text=True)
+    assert "<B>BOLD</B>" not in html and "&lt;B&gt;BOLD&lt;/B&gt;" in html
+    assert "&#34;Quoted&#34;" in html
+    assert "<img src=x" not in html and "⚠ Allergy: &lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; shouting" in html
+    row = board_rows(response)[admission.bed.label]
+    assert '<B>BOLD</B>, "Quoted"' in row and "shouting" in row

@@ -7,15 +7,16 @@ from sqlalchemy import select
 from clinic import audit
 from clinic.auth.decorators import role_required
 from clinic.board import bp
+from clinic.board.cells import BoardCells
 from clinic.board.services import SORTS, board_rows, choose_unit, sort_rows
 from clinic.db import utc_now
+from clinic.duelist.links import DueLinks
 from clinic.duelist.services import BedDue, mine_only, patient_entries
 from clinic.extensions import db
 from clinic.models import Unit
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring import queries as latest
 from clinic.monitoring.services import definition_for, due_for, recent_for
-from clinic.scoring.due import OBSERVATION_LEVELS
 
 #: Seconds between the board's own refreshes (board.js); DESIGN.md asks for at least every minute.
 DEFAULT_REFRESH_SECONDS = 60
@@ -73,14 +74,21 @@ def unit(unit_id: int):
     fragment = wants_fragment()
     units = [] if fragment else db.session.scalars(select(Unit).order_by(Unit.name)).all()
     patient_ids = [a.patient_id for a in admissions]
+    # Where a form opened from the board returns after saving: this view, never the fragment.
+    back = url_for("board.unit", unit_id=unit.id, sort=None if sort == "bed" else sort,
+                   mine=1 if mine else None)
+    cells = BoardCells(
+        now=now, zone=unit.zone, links=DueLinks(back), is_charge=current_user.has_role("charge_nurse"),
+        due_list_url=url_for("duelist.due", unit_id=unit.id, mine=1 if mine else None),
+    )
+    lines = {
+        a.id: cells.line(row.bed, a, scores=scores[a.id], due=due[a.id], patient_due=patients.get(a.id),
+                         escalations=escalations.get(a.id, []))
+        for row in rows if (a := row.admission) is not None
+    }
     context = dict(
-        unit=unit, units=units, rows=rows, now=now, occupied=len(patient_ids), shift=shift,
-        scores=scores, escalations=escalations, due=due, patients=patients, sort=sort, sorts=SORTS,
-        mine=mine, assigned_beds=assigned_beds, levels=OBSERVATION_LEVELS,
-        refresh_seconds=refresh_seconds(),
-        # Where a form opened from the board returns after saving: this view, never the fragment.
-        back=url_for("board.unit", unit_id=unit.id, sort=None if sort == "bed" else sort,
-                     mine=1 if mine else None),
+        unit=unit, units=units, rows=rows, lines=lines, now=now, occupied=len(patient_ids), shift=shift,
+        sort=sort, sorts=SORTS, mine=mine, assigned_beds=assigned_beds, refresh_seconds=refresh_seconds(),
     )
     page = render_template("board/_live.html" if fragment else "board/board.html", **context)
     # One event per page view (a refresh is one too) listing the patients shown keeps the audit
