@@ -18,7 +18,7 @@ from jinja2.filters import do_truncate
 from markupsafe import Markup, escape
 
 from clinic.badges import allergy_badge, news2_badge, score_badge, status_badge, trend_arrow
-from clinic.duelist.links import DueLinks, due_clock
+from clinic.duelist.cells import DueLinks, due_clock
 from clinic.duelist.services import BedDue
 from clinic.models import Admission, Bed
 from clinic.models.patient import PROTOCOL_SHORT

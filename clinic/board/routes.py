@@ -10,7 +10,7 @@ from clinic.board import bp
 from clinic.board.cells import BoardCells
 from clinic.board.services import SORTS, board_rows, choose_unit, sort_rows
 from clinic.db import utc_now
-from clinic.duelist.links import DueLinks
+from clinic.duelist.cells import DueLinks
 from clinic.duelist.services import BedDue, mine_only, patient_entries
 from clinic.extensions import db
 from clinic.models import Unit

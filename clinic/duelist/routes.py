@@ -8,7 +8,7 @@ from clinic.auth.decorators import role_required
 from clinic.board.services import choose_unit
 from clinic.db import utc_now
 from clinic.duelist import bp
-from clinic.duelist.links import DueLinks, due_clock
+from clinic.duelist.cells import DueLinks, due_row
 from clinic.duelist.services import unit_due_list
 from clinic.extensions import db
 from clinic.routing import CHARTING_ROLES
@@ -27,7 +27,7 @@ def due(unit_id: int):
     mine = request.args.get("mine") == "1"
     due_list = unit_due_list(unit, now=utc_now(), mine_of=current_user.id if mine else None)
     page = render_template("duelist/due.html", unit=unit, due_list=due_list, mine=mine,
-                           links=DueLinks(this_page()), due_clock=due_clock)
+                           links=DueLinks(this_page()), due_row=due_row)
     # After rendering, so the page's reads and the audit row share one transaction.
     audit.record(
         "view", object_type="due_list", object_id=unit.id,
