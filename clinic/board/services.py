@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import abort, session
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
 from clinic.models import Admission, Bed, Unit
@@ -45,14 +45,15 @@ _OPEN_BEDS = (
 _CURRENT_ADMISSIONS = (
     select(Admission)
     .where(Admission.unit_id == bindparam("unit_id"), Admission.status == ADMITTED)
-    .options(joinedload(Admission.patient), selectinload(Admission.substances))
+    # Substances joined too, rather than a second query: one round trip fewer on PostgreSQL.
+    .options(joinedload(Admission.patient), joinedload(Admission.substances))
 )
 
 
 def board_rows(unit: Unit) -> list[BoardRow]:
     """Return every open bed of `unit` with its current admission, in bed order (two queries)."""
     beds = db.session.scalars(_OPEN_BEDS, {"unit_id": unit.id}).all()
-    admissions = db.session.scalars(_CURRENT_ADMISSIONS, {"unit_id": unit.id}).all()
+    admissions = db.session.scalars(_CURRENT_ADMISSIONS, {"unit_id": unit.id}).unique().all()
     by_bed = {a.bed_id: a for a in admissions}
     rows = [BoardRow(bed, by_bed.pop(bed.id, None)) for bed in beds]
     # A patient left in a bed that has since been closed must still appear.
