@@ -27,7 +27,9 @@ def choose_unit(unit_id: int | None) -> Unit:
         unit = db.session.scalar(select(Unit).order_by(Unit.name).limit(1))
     if unit is None:
         abort(404, "No unit has been set up yet.")
-    session["unit_id"] = unit.id
+    if session.get("unit_id") != unit.id:
+        # Only on a change: writing the session re-signs and resends its cookie.
+        session["unit_id"] = unit.id
     return unit
 
 

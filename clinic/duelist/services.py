@@ -171,12 +171,16 @@ def _bed_order(admission: Admission) -> tuple:
     return (admission.bed.sort_key, admission.bed.label, admission.id)
 
 
-def time_order(entries: list[DueEntry]) -> list[DueEntry]:
-    """Return overdue entries first (most overdue at the top), then the rest by due time."""
-    return sorted(entries, key=lambda e: (
-        0 if e.status == due.OVERDUE else 1, -e.overdue_minutes, e.due_at,
-        _bed_order(e.admission), e.kind,
-    ))
+def time_order(entries: list[DueEntry], *, one_patient: bool = False) -> list[DueEntry]:
+    """Return overdue entries first (most overdue at the top), then the rest by due time.
+
+    Entries due at the same time go in bed order, unless they are all `one_patient`'s.
+    """
+    def key(e: DueEntry) -> tuple:
+        bed = () if one_patient else _bed_order(e.admission)
+        return (0 if e.status == due.OVERDUE else 1, -e.overdue_minutes, e.due_at, *bed, e.kind)
+
+    return sorted(entries, key=key)
 
 
 def patient_entries(patient: PatientDue, *, now: datetime, scores: dict[str, Trend],
@@ -191,7 +195,7 @@ def patient_entries(patient: PatientDue, *, now: datetime, scores: dict[str, Tre
     check = _check_entry(patient, now=now, zone=zone)
     if check is not None:
         entries.append(check)
-    return time_order(entries)
+    return time_order(entries, one_patient=True)
 
 
 @dataclass(frozen=True)
