@@ -13,13 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
-
-from clinic.extensions import db
-from clinic.models import Admission, Bed, Unit
-from clinic.models.patient import ADMITTED
-from clinic.monitoring.queries import Trend, latest_scores
+from clinic.models import Admission, Unit
+from clinic.monitoring.queries import CurrentAdmission, Trend, current_admissions, latest_scores
 from clinic.monitoring.services import PatientDue, assignments_for, definition_for, due_for, recent_for
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
@@ -39,7 +34,8 @@ SHORT_LABELS = {**due.PROTOCOL_LABELS, "vitals": "Vitals", "ketamine": "Ketamine
 class DueEntry:
     """One thing to do for one patient, as of one moment: a reassessment or a safety check."""
 
-    admission: Admission
+    #: As the page read it (the rounds page reads ORM objects, the due list and board rows).
+    admission: Admission | CurrentAdmission
     #: A protocol code (clinic.scoring.due.PROTOCOLS) or SAFETY_CHECK.
     kind: str
     #: What to do and on what schedule: "CIWA-Ar — hourly while ≥8 (last 12)".
@@ -167,7 +163,7 @@ def _check_entry(patient: PatientDue, *, now: datetime, zone: ZoneInfo) -> DueEn
     )
 
 
-def _bed_order(admission: Admission) -> tuple:
+def _bed_order(admission: Admission | CurrentAdmission) -> tuple:
     return (admission.bed.sort_key, admission.bed.label, admission.id)
 
 
@@ -227,7 +223,7 @@ class DueList:
     now: datetime
     shift: ShiftInstance
     #: The admissions looked at (all current ones, or only the user's under "my patients").
-    admissions: list[Admission]
+    admissions: list[CurrentAdmission]
     entries: list[DueEntry]
     #: Under "my patients": how many beds are assigned to the user this shift; else None.
     assigned_beds: int | None = None
@@ -246,23 +242,8 @@ class DueList:
         return list(dict.fromkeys(e.admission.patient_id for e in self.entries))
 
 
-def current_admissions(unit: Unit) -> list[Admission]:
-    """Return the unit's current admissions with patient and bed, in bed order (one query)."""
-    return list(db.session.scalars(_CURRENT_ADMISSIONS, {"unit_id": unit.id}))
-
-
-# Built once: the due list runs it on every view.
-_CURRENT_ADMISSIONS = (
-    select(Admission)
-    .join(Admission.bed)
-    .where(Admission.unit_id == bindparam("unit_id"), Admission.status == ADMITTED)
-    .options(joinedload(Admission.patient), joinedload(Admission.bed))
-    .order_by(Bed.sort_key, Bed.label, Admission.id)
-)
-
-
-def mine_only(admissions: list[Admission], unit: Unit, shift: ShiftInstance,
-              user_id: int) -> tuple[list[Admission], int]:
+def mine_only(admissions: list[CurrentAdmission], unit: Unit, shift: ShiftInstance,
+              user_id: int) -> tuple[list[CurrentAdmission], int]:
     """Return the admissions in beds assigned to the user this shift, and how many beds that is."""
     beds = {bed_id for bed_id, row in assignments_for(unit, shift).items() if row.nurse_id == user_id}
     return [a for a in admissions if a.bed_id in beds], len(beds)
@@ -274,7 +255,7 @@ def unit_due_list(unit: Unit, *, now: datetime, mine_of: int | None = None) -> D
     With ``mine_of`` (a user id), only the patients in beds assigned to that user this shift.
     """
     shift = unit.shift_for(now)
-    admissions = current_admissions(unit)
+    admissions = current_admissions(unit.id)
     assigned = None
     if mine_of is not None:
         admissions, assigned = mine_only(admissions, unit, shift, mine_of)

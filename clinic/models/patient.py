@@ -45,7 +45,51 @@ ADMITTED = "admitted"
 DISCHARGED = "discharged"
 
 
-class Patient(db.Model):
+class PatientFacts:
+    """How a patient is named and aged: shared by the model and the busy pages' plain rows."""
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_name}"
+
+    def age_on(self, day: date) -> int:
+        """Return the patient's age in whole years on `day`."""
+        years = day.year - self.date_of_birth.year
+        if (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day):
+            years -= 1
+        return years
+
+
+class SubstanceFacts:
+    @property
+    def label(self) -> str:
+        return SUBSTANCES.get(self.substance, self.substance)
+
+
+class AdmissionFacts:
+    """The detox timeline of an episode: shared by the model and the busy pages' plain rows."""
+
+    @property
+    def substance_labels(self) -> str:
+        return ", ".join(s.label for s in self.substances)
+
+    @property
+    def primary_substance(self):
+        return next((s for s in self.substances if s.is_primary), None)
+
+    def detox_day(self, now: datetime) -> int:
+        """Return the day of the episode, day 1 being the first 24 hours after admission."""
+        return max(1, int((now - self.admitted_at).total_seconds() // 86400) + 1)
+
+    def hours_since_last_use(self, now: datetime) -> int | None:
+        """Return whole hours since the most recent last use of any substance."""
+        times = [s.last_use_at for s in self.substances if s.last_use_at is not None]
+        if not times:
+            return None
+        return int((now - max(times)).total_seconds() // 3600)
+
+
+class Patient(PatientFacts, db.Model):
     __tablename__ = "patient"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,19 +108,7 @@ class Patient(db.Model):
         back_populates="patient", order_by="Admission.admitted_at"
     )
 
-    @property
-    def display_name(self) -> str:
-        return f"{self.family_name.upper()}, {self.given_name}"
-
-    def age_on(self, day: date) -> int:
-        """Return the patient's age in whole years on `day`."""
-        years = day.year - self.date_of_birth.year
-        if (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day):
-            years -= 1
-        return years
-
-
-class Admission(db.Model):
+class Admission(AdmissionFacts, db.Model):
     """One detox episode: from admission to discharge, on one unit."""
 
     __tablename__ = "admission"
@@ -145,27 +177,7 @@ class Admission(db.Model):
     def is_current(self) -> bool:
         return self.status == ADMITTED
 
-    @property
-    def substance_labels(self) -> str:
-        return ", ".join(s.label for s in self.substances)
-
-    @property
-    def primary_substance(self) -> AdmissionSubstance | None:
-        return next((s for s in self.substances if s.is_primary), None)
-
-    def detox_day(self, now: datetime) -> int:
-        """Return the day of the episode, day 1 being the first 24 hours after admission."""
-        return max(1, int((now - self.admitted_at).total_seconds() // 86400) + 1)
-
-    def hours_since_last_use(self, now: datetime) -> int | None:
-        """Return whole hours since the most recent last use of any substance."""
-        times = [s.last_use_at for s in self.substances if s.last_use_at is not None]
-        if not times:
-            return None
-        return int((now - max(times)).total_seconds() // 3600)
-
-
-class AdmissionSubstance(db.Model):
+class AdmissionSubstance(SubstanceFacts, db.Model):
     __tablename__ = "admission_substance"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,10 +190,6 @@ class AdmissionSubstance(db.Model):
     detail: Mapped[str | None] = mapped_column(String(200))
 
     admission: Mapped[Admission] = relationship(back_populates="substances")
-
-    @property
-    def label(self) -> str:
-        return SUBSTANCES.get(self.substance, self.substance)
 
 
 class BedMove(db.Model):
