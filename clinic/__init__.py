@@ -72,6 +72,14 @@ def configure_database_url(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "clinic.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Times come back in UTC, as the app keeps them: psycopg then tags them with
+        # datetime.UTC itself and UTCDateTime has nothing to convert (a board reads about a
+        # thousand). Shown times are converted to each unit's zone as before.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args["options"] = " ".join(filter(None, ["-c TimeZone=UTC", connect_args.get("options")]))
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options | {"connect_args": connect_args}
 
 
 def configure_proxies(app: Flask) -> None:

@@ -25,8 +25,15 @@ def test_times_come_back_aware_in_utc(app):
     db.session.commit()
     db.session.expire_all()
     stored = db.session.get(Unit, unit.id).created_at
-    assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+    assert stored.tzinfo is UTC
     assert stored == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL session settings")
+def test_postgresql_sessions_run_in_utc(app):
+    # So that psycopg hands times back already in UTC and nothing converts them per row.
+    assert db.session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+    assert db.session.execute(text("SELECT now()")).scalar().tzinfo is UTC
 
 
 def test_naive_times_are_refused(app):
