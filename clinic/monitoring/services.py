@@ -42,21 +42,39 @@ def definition_for(unit: Unit) -> tuple[due.DueDefinition, int | None]:
     return due.DueDefinition.from_dict(row.definition), row.version
 
 
-_OVERRIDES = (
-    select(ProtocolOverride)
-    .where(ProtocolOverride.admission_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ProtocolOverride.id)
-)
+def _overrides(*columns):
+    return (
+        select(*columns)
+        .where(ProtocolOverride.admission_id.in_(bindparam("ids", expanding=True)))
+        .order_by(ProtocolOverride.id)
+    )
+
+
+_OVERRIDES = _overrides(ProtocolOverride)
+# What the due rules read, as plain rows: the board and due list run it on every view.
+_OVERRIDE_INTERVALS = _overrides(ProtocolOverride.admission_id, ProtocolOverride.protocol,
+                                 ProtocolOverride.interval_minutes, ProtocolOverride.reason)
+
+
+def _in_force(rows) -> dict:
+    """Keep the newest row per (admission, protocol), then drop those that cleared an override."""
+    newest = {(row.admission_id, row.protocol): row for row in rows}
+    return {key: row for key, row in newest.items() if row.interval_minutes is not None}
 
 
 def current_overrides(admission_ids: list[int]) -> dict[tuple[int, str], ProtocolOverride]:
     """Return the override in force per (admission, protocol); a cleared one is left out."""
-    newest: dict[tuple[int, str], ProtocolOverride] = {}
     if not admission_ids:
-        return newest
-    for row in db.session.scalars(_OVERRIDES, {"ids": list(admission_ids)}):
-        newest[(row.admission_id, row.protocol)] = row
-    return {key: row for key, row in newest.items() if row.interval_minutes is not None}
+        return {}
+    return _in_force(db.session.scalars(_OVERRIDES, {"ids": list(admission_ids)}))
+
+
+def override_intervals(admission_ids: list[int]) -> dict[tuple[int, str], due.Override]:
+    """Return the override in force per (admission, protocol) as the due rules take it."""
+    if not admission_ids:
+        return {}
+    rows = _in_force(db.session.execute(_OVERRIDE_INTERVALS, {"ids": list(admission_ids)}))
+    return {key: due.Override(row.interval_minutes, row.reason) for key, row in rows.items()}
 
 
 def _scale_point(result) -> due.ScorePoint:
@@ -91,7 +109,8 @@ class PatientDue:
     admission: Admission
     items: list[due.DueItem] = field(default_factory=list)
     checks: due.CheckSchedule | None = None
-    missed_notes: dict[datetime, MissedCheckNote] = field(default_factory=dict)
+    #: The id of the note on each missed window that has one, by the window's due time.
+    missed_notes: dict[datetime, int] = field(default_factory=dict)
     #: The newest current safety check (its time is in `checks.last_check`).
     last_check_id: int | None = None
 
@@ -113,19 +132,18 @@ def due_for(admissions: list[Admission], *, now: datetime, shift: ShiftInstance,
     """
     ids = [a.id for a in admissions]
     history = histories(ids, recent or recent_for(ids, definition))
-    overrides = current_overrides(ids)
+    overrides = override_intervals(ids)
     check_times, last_checks = _checks_since(admissions, shift)
     notes = _missed_notes(ids, shift)
     result = {}
     for admission in admissions:
         patient = PatientDue(admission)
         for protocol in admission.protocols:
-            override = overrides.get((admission.id, protocol))
             patient.items.append(
                 due.next_due(
                     protocol, history.get((admission.id, protocol), []),
                     admitted_at=admission.admitted_at, definition=definition,
-                    override=due.Override(override.interval_minutes, override.reason) if override else None,
+                    override=overrides.get((admission.id, protocol)),
                 )
             )
         start = max(filter(None, [admission.observation_level_since, admission.admitted_at]))
@@ -211,20 +229,19 @@ def _postgresql_check_times():
 _CHECK_TIMES_POSTGRESQL = _postgresql_check_times()
 
 
-_MISSED_NOTES = select(MissedCheckNote).where(
+_MISSED_NOTES = select(MissedCheckNote.admission_id, MissedCheckNote.due_at, MissedCheckNote.id).where(
     MissedCheckNote.admission_id.in_(bindparam("ids", expanding=True)),
     MissedCheckNote.due_at >= bindparam("since"),
 )
 
 
-def _missed_notes(
-    admission_ids: list[int], shift: ShiftInstance
-) -> dict[int, dict[datetime, MissedCheckNote]]:
-    grouped: dict[int, dict[datetime, MissedCheckNote]] = defaultdict(dict)
+def _missed_notes(admission_ids: list[int], shift: ShiftInstance) -> dict[int, dict[datetime, int]]:
+    grouped: dict[int, dict[datetime, int]] = defaultdict(dict)
     if not admission_ids:
         return grouped
-    for note in db.session.scalars(_MISSED_NOTES, {"ids": list(admission_ids), "since": shift.starts_at}):
-        grouped[note.admission_id][note.due_at] = note
+    params = {"ids": list(admission_ids), "since": shift.starts_at}
+    for admission_id, due_at, note_id in db.session.execute(_MISSED_NOTES, params):
+        grouped[admission_id][due_at] = note_id
     return grouped
 
 

@@ -252,6 +252,8 @@ class RoundRow:
     backfill_ids: set[int] = field(default_factory=set)
     #: The newest current check, perhaps from before the shift.
     last_check: SafetyCheck | None = None
+    #: The notes on this shift's missed windows, by the window's due time.
+    notes: dict[datetime, MissedCheckNote] = field(default_factory=dict)
 
     @property
     def schedule(self) -> due.CheckSchedule:
@@ -282,15 +284,18 @@ def round_rows(unit: Unit, *, now: datetime, shift: ShiftInstance
     last_ids = [d.last_check_id for d in dues.values() if d.last_check_id is not None]
     last_checks = {c.id: c for c in db.session.scalars(
         select(SafetyCheck).where(SafetyCheck.id.in_(last_ids)))} if last_ids else {}
+    note_ids = [i for d in dues.values() for i in d.missed_notes.values()]
+    notes = {n.id: n for n in db.session.scalars(
+        select(MissedCheckNote).where(MissedCheckNote.id.in_(note_ids)))} if note_ids else {}
     rows = []
     for admission in admissions:
         mine = checks.get(admission.id, [])
         flagged = due.possible_backfill([c.recorded_at for c in mine])
         patient = dues[admission.id]
         rows.append(RoundRow(admission, patient, mine, {mine[i].id for i in flagged},
-                             last_checks.get(patient.last_check_id)))
-    _attach_authors(list(last_checks.values())
-                    + [n for r in rows for n in r.due.missed_notes.values()])
+                             last_checks.get(patient.last_check_id),
+                             {at: notes[i] for at, i in patient.missed_notes.items()}))
+    _attach_authors(list(last_checks.values()) + list(notes.values()))
     return rows, definition
 
 
