@@ -261,18 +261,18 @@ def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dic
     return result
 
 
-def open_escalations_by_admission(admission_ids: list[int]) -> dict[int, list[Escalation]]:
-    """Return each admission's open escalations, oldest first (one query)."""
-    grouped: dict[int, list[Escalation]] = {}
+def open_escalations_by_admission(admission_ids: list[int]) -> dict[int, list[Row]]:
+    """Return each admission's open escalations, oldest first (one query, as plain rows)."""
+    grouped: dict[int, list[Row]] = {}
     if not admission_ids:
         return grouped
-    for escalation in db.session.scalars(_OPEN_ESCALATIONS, {"ids": list(admission_ids)}):
+    for escalation in db.session.execute(_OPEN_ESCALATIONS, {"ids": list(admission_ids)}):
         grouped.setdefault(escalation.admission_id, []).append(escalation)
     return grouped
 
 
 _OPEN_ESCALATIONS = (
-    select(Escalation)
+    select(Escalation.id, Escalation.admission_id, Escalation.level, Escalation.reason, Escalation.raised_at)
     .where(Escalation.admission_id.in_(bindparam("ids", expanding=True)), open_filter())
     .order_by(Escalation.raised_at)
 )

@@ -26,8 +26,9 @@ from clinic.monitoring.queries import SCALES, Recent, newest_id, recent_entries,
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 
+# Plain columns, not the object: every board, due list and rounds view reads it.
 _NEWEST_DEFINITION = (
-    select(DueDefinitionVersion)
+    select(DueDefinitionVersion.definition, DueDefinitionVersion.version)
     .where(DueDefinitionVersion.unit_id == bindparam("unit_id"))
     .order_by(DueDefinitionVersion.version.desc())
     .limit(1)
@@ -36,7 +37,7 @@ _NEWEST_DEFINITION = (
 
 def definition_for(unit: Unit) -> tuple[due.DueDefinition, int | None]:
     """Return the unit's newest due rules and their version (None: the built-in defaults)."""
-    row = db.session.scalar(_NEWEST_DEFINITION, {"unit_id": unit.id})
+    row = db.session.execute(_NEWEST_DEFINITION, {"unit_id": unit.id}).first()
     if row is None:
         return due.DEFAULT_DEFINITION, None
     return due.DueDefinition.from_dict(row.definition), row.version
