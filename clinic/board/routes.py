@@ -43,10 +43,16 @@ def wants_fragment() -> bool:
     return request.headers.get("X-Requested-With") == "fetch" or request.args.get("fragment") == "1"
 
 
+_ALL_UNITS = select(Unit).order_by(Unit.name)
+
+
 @bp.route("/units/<int:unit_id>/board")
 @role_required(*CLINICAL_ROLES)
 def unit(unit_id: int):
-    unit = choose_unit(unit_id)
+    fragment = wants_fragment()
+    # The full page offers every unit to switch to; a refresh shows only this one.
+    units = None if fragment else db.session.scalars(_ALL_UNITS).all()
+    unit = choose_unit(unit_id, among=units)
     now = utc_now()
     shift = unit.shift_for(now)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "bed"
@@ -71,8 +77,6 @@ def unit(unit_id: int):
         for a in admissions
     }
     rows = sort_rows(rows, sort, due=due, scores=scores, escalations=escalations)
-    fragment = wants_fragment()
-    units = [] if fragment else db.session.scalars(select(Unit).order_by(Unit.name)).all()
     patient_ids = [a.patient_id for a in admissions]
     # Where a form opened from the board returns after saving: this view, never the fragment.
     back = url_for("board.unit", unit_id=unit.id, sort=None if sort == "bed" else sort,
@@ -87,7 +91,7 @@ def unit(unit_id: int):
         for row in rows if (a := row.admission) is not None
     }
     context = dict(
-        unit=unit, units=units, rows=rows, lines=lines, now=now, occupied=len(patient_ids), shift=shift,
+        unit=unit, units=units or [], rows=rows, lines=lines, now=now, occupied=len(patient_ids), shift=shift,
         sort=sort, sorts=SORTS, mine=mine, assigned_beds=assigned_beds, refresh_seconds=refresh_seconds(),
     )
     page = render_template("board/_live.html" if fragment else "board/board.html", **context)

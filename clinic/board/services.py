@@ -13,11 +13,17 @@ from clinic.models import Bed, Unit
 from clinic.monitoring.queries import BedRow, CurrentAdmission, current_admissions
 
 
-def choose_unit(unit_id: int | None) -> Unit:
-    """Return the requested unit, else the one last used in this session, else the first."""
+def choose_unit(unit_id: int | None, *, among: list[Unit] | None = None) -> Unit:
+    """Return the requested unit, else the one last used in this session, else the first.
+
+    A page that lists every unit anyway passes them as `among`, saving a query.
+    """
     unit = None
     if unit_id is not None:
-        unit = db.session.get(Unit, unit_id)
+        if among is not None:
+            unit = next((u for u in among if u.id == unit_id), None)
+        else:
+            unit = db.session.get(Unit, unit_id)
         if unit is None:
             abort(404)
     if unit is None and session.get("unit_id"):

@@ -280,7 +280,7 @@ _OPEN_ESCALATIONS = (
 
 # The unit board and the due list read a unit's current admissions on every view and refresh.
 # As ORM objects (admission, patient and substances: some 140 for a full ward) their loading
-# cost twice what the two plain queries below do; the model's own methods (detox day, hours
+# cost twice what the plain query below does; the model's own methods (detox day, hours
 # since last use, display name) come with them through the *Facts mixins.
 
 @dataclass(frozen=True)
@@ -331,26 +331,27 @@ _CURRENT_ADMISSIONS = (
         Admission.protocols, Admission.observation_level, Admission.observation_level_since,
         Patient.mrn, Patient.family_name, Patient.given_name, Patient.date_of_birth, Patient.sex,
         Patient.allergies, Bed.label, Bed.sort_key,
+        AdmissionSubstance.substance, AdmissionSubstance.is_primary, AdmissionSubstance.last_use_at,
     )
     .join(Patient, Patient.id == Admission.patient_id).join(Bed, Bed.id == Admission.bed_id)
+    # A row per substance, in one round trip; an admission without any still has its row.
+    .outerjoin(AdmissionSubstance, AdmissionSubstance.admission_id == Admission.id)
     .where(Admission.unit_id == bindparam("unit_id"), Admission.status == ADMITTED)
-    .order_by(Bed.sort_key, Bed.label, Admission.id)
-)
-_CURRENT_SUBSTANCES = (
-    select(AdmissionSubstance.admission_id, AdmissionSubstance.substance, AdmissionSubstance.is_primary,
-           AdmissionSubstance.last_use_at)
-    .join(Admission, Admission.id == AdmissionSubstance.admission_id)
-    .where(Admission.unit_id == bindparam("unit_id"), Admission.status == ADMITTED)
-    # As the model's relationship orders them: primary first.
-    .order_by(AdmissionSubstance.is_primary.desc(), AdmissionSubstance.id)
+    # Substances as the model's relationship orders them: primary first.
+    .order_by(Bed.sort_key, Bed.label, Admission.id, AdmissionSubstance.is_primary.desc(),
+              AdmissionSubstance.id)
 )
 
 
 def current_admissions(unit_id: int) -> list[CurrentAdmission]:
     """Return a unit's current admissions with patient, bed and substances, in bed order."""
+    rows: dict[int, tuple] = {}
     substances: dict[int, list[SubstanceRow]] = {}
-    for admission_id, *values in db.session.execute(_CURRENT_SUBSTANCES, {"unit_id": unit_id}):
-        substances.setdefault(admission_id, []).append(SubstanceRow(*values))
+    for row in db.session.execute(_CURRENT_ADMISSIONS, {"unit_id": unit_id}):
+        rows.setdefault(row.id, row)
+        found = substances.setdefault(row.id, [])
+        if row.substance is not None:
+            found.append(SubstanceRow(row.substance, row.is_primary, row.last_use_at))
     return [
         CurrentAdmission(
             id=row.id, patient_id=row.patient_id, unit_id=row.unit_id, bed_id=row.bed_id,
@@ -359,7 +360,7 @@ def current_admissions(unit_id: int) -> list[CurrentAdmission]:
             patient=PatientRow(row.patient_id, row.mrn, row.family_name, row.given_name,
                                row.date_of_birth, row.sex, row.allergies),
             bed=BedRow(row.bed_id, row.label, row.sort_key),
-            substances=tuple(substances.get(row.id, ())),
+            substances=tuple(substances[row.id]),
         )
-        for row in db.session.execute(_CURRENT_ADMISSIONS, {"unit_id": unit_id})
+        for row in rows.values()
     ]
