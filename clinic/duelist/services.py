@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from clinic.models import Admission, Unit
+from clinic.models import Unit
 from clinic.monitoring.queries import CurrentAdmission, Trend, current_admissions, latest_scores
 from clinic.monitoring.services import PatientDue, assignments_for, definition_for, due_for, recent_for
 from clinic.scoring import due
@@ -34,8 +34,7 @@ SHORT_LABELS = {**due.PROTOCOL_LABELS, "vitals": "Vitals", "ketamine": "Ketamine
 class DueEntry:
     """One thing to do for one patient, as of one moment: a reassessment or a safety check."""
 
-    #: As the page read it (the rounds page reads ORM objects, the due list and board rows).
-    admission: Admission | CurrentAdmission
+    admission: CurrentAdmission
     #: A protocol code (clinic.scoring.due.PROTOCOLS) or SAFETY_CHECK.
     kind: str
     #: What to do and on what schedule: "CIWA-Ar — hourly while ≥8 (last 12)".
@@ -163,7 +162,7 @@ def _check_entry(patient: PatientDue, *, now: datetime, zone: ZoneInfo) -> DueEn
     )
 
 
-def _bed_order(admission: Admission | CurrentAdmission) -> tuple:
+def _bed_order(admission: CurrentAdmission) -> tuple:
     return (admission.bed.sort_key, admission.bed.label, admission.id)
 
 

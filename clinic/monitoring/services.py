@@ -22,7 +22,7 @@ from clinic.models import (
     Unit,
     User,
 )
-from clinic.monitoring.queries import SCALES, Recent, newest_id, recent_entries, unnested
+from clinic.monitoring.queries import SCALES, CurrentAdmission, Recent, newest_id, recent_entries, unnested
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 
@@ -107,7 +107,8 @@ def histories(admission_ids: list[int], recent: Recent) -> dict[tuple[int, str],
 class PatientDue:
     """Everything due for one admission."""
 
-    admission: Admission
+    #: An ORM object (rounds, monitoring) or a plain row (the board and due list).
+    admission: Admission | CurrentAdmission
     items: list[due.DueItem] = field(default_factory=list)
     checks: due.CheckSchedule | None = None
     #: The id of the note on each missed window that has one, by the window's due time.
