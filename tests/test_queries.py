@@ -13,10 +13,11 @@ from datetime import timedelta
 from sqlalchemy import bindparam
 
 from clinic import entries
+from clinic.admissions import services as admissions
 from clinic.db import utc_now
 from clinic.extensions import db
-from clinic.models import SafetyCheck
-from clinic.monitoring.queries import latest_scores, nth_latest_ids, recent_entries
+from clinic.models import Admission, SafetyCheck
+from clinic.monitoring.queries import current_admissions, latest_scores, nth_latest_ids, recent_entries
 from clinic.vitals import services as vitals_services
 from tests.test_duelist import VITALS, chart_ciwa_ar, chart_ketamine, chart_vitals
 
@@ -99,3 +100,37 @@ def test_nth_latest_with_a_bound_condition(app, make_admission, make_user):
     found = nth_latest_ids([admission.id], spec, name="test_before",
                            params={"cutoff": now - timedelta(minutes=500)})
     assert found == {(admission.id, "before"): None}
+
+
+def test_current_admissions_as_rows_say_what_the_models_say(app, make_unit, make_admission, make_user):
+    """The board and due list read plain rows; each must match its ORM admission."""
+    unit, other = make_unit(beds=4), make_unit(beds=2)
+    beds = {b.label: b for b in unit.beds}
+    later_bed = make_admission(unit=unit, bed=beds["3"], protocols=("vitals", "ciwa_ar"), hours_ago=50,
+                               substances=(("alcohol", 5), ("ketamine", 30), ("opioids", 2)))
+    first_bed = make_admission(unit=unit, bed=beds["1"], substances=(("ketamine", 20),),
+                               family_name="o'Brien")
+    gone = make_admission(unit=unit, bed=beds["2"])
+    make_admission(unit=other)
+    admissions.discharge(by=make_user("charge_nurse"), admission=gone, discharged_at=utc_now(),
+                         disposition="home", note=None)
+    db.session.commit()
+
+    rows = current_admissions(unit.id)
+    assert [r.id for r in rows] == [first_bed.id, later_bed.id]  # bed order, current ones of this unit only
+    now = utc_now()
+    for row in rows:
+        model = db.session.get(Admission, row.id)
+        assert (row.patient_id, row.unit_id, row.bed_id, row.protocols, row.admitted_at,
+                row.observation_level, row.observation_level_since) == (
+            model.patient_id, model.unit_id, model.bed_id, model.protocols, model.admitted_at,
+            model.observation_level, model.observation_level_since)
+        assert row.patient.display_name == model.patient.display_name
+        assert row.patient.age_on(now.date()) == model.patient.age_on(now.date())
+        assert (row.bed.label, row.bed.sort_key) == (model.bed.label, model.bed.sort_key)
+        # Primary first, as the model's relationship orders them.
+        assert row.substance_labels == model.substance_labels
+        assert row.primary_substance.substance == model.primary_substance.substance
+        assert row.detox_day(now) == model.detox_day(now)
+        assert row.hours_since_last_use(now) == model.hours_since_last_use(now)
+    assert rows[1].substance_labels == "Alcohol, Ketamine, Opioids"
