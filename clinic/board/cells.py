@@ -20,9 +20,8 @@ from markupsafe import Markup, escape
 from clinic.badges import allergy_badge, news2_badge, score_badge, status_badge, trend_arrow
 from clinic.duelist.cells import DueLinks, due_clock
 from clinic.duelist.services import BedDue
-from clinic.models import Admission, Bed
 from clinic.models.patient import PROTOCOL_SHORT
-from clinic.monitoring.queries import Trend
+from clinic.monitoring.queries import CurrentAdmission, Trend
 from clinic.monitoring.services import PatientDue
 from clinic.routing import url_pattern
 from clinic.scoring.due import DUE, OBSERVATION_LEVELS, OVERDUE
@@ -33,8 +32,6 @@ from clinic.timefmt import ago, local_time
 class BoardLine:
     """One occupied bed's row: its classes and the HTML of each cell."""
 
-    bed: Bed
-    admission: Admission
     classes: str
     patient: Markup
     news2: Markup
@@ -58,15 +55,15 @@ class BoardCells:
         self._transfer = url_pattern("admissions.transfer", "admission_id")
         self._discharge = url_pattern("admissions.discharge", "admission_id")
 
-    def line(self, bed: Bed, admission: Admission, *, scores: dict[str, Trend], due: BedDue,
-             patient_due: PatientDue | None, escalations: list) -> BoardLine:
+    def line(self, admission: CurrentAdmission, *, scores: dict[str, Trend], due: BedDue,
+             patient_due: PatientDue, escalations: list) -> BoardLine:
         next_entry = due.next
         classes = " ".join(filter(None, [
             "has-alert" if escalations else "",
             "has-overdue" if next_entry is not None and next_entry.status == OVERDUE else "",
         ]))
         return BoardLine(
-            bed, admission, classes,
+            classes,
             patient=self.patient(admission),
             news2=self.news2(admission, scores.get("news2")),
             scores=self.scores(admission, scores),
@@ -78,7 +75,7 @@ class BoardCells:
     def _ago(self, at: datetime) -> str:
         return f'<span class="muted small ago">{ago(at, self.now)}</span>'
 
-    def patient(self, admission: Admission) -> Markup:
+    def patient(self, admission: CurrentAdmission) -> Markup:
         patient = admission.patient
         hours = admission.hours_since_last_use(self.now)
         since = f"{hours} h since last use" if hours is not None else "last use unknown"
@@ -97,7 +94,7 @@ class BoardCells:
                      f'<a href="{discharge}">Discharge</a></span>')
         return Markup(html)
 
-    def news2(self, admission: Admission, trend: Trend | None) -> Markup:
+    def news2(self, admission: CurrentAdmission, trend: Trend | None) -> Markup:
         if trend is None or trend.latest is None:
             return Markup('<span class="muted">No complete set</span>')
         latest = trend.latest
@@ -107,7 +104,7 @@ class BoardCells:
             f'{trend_arrow(trend.direction)}<br>{self._ago(latest.observed_at)}'
         )
 
-    def scores(self, admission: Admission, scores: dict[str, Trend]) -> Markup:
+    def scores(self, admission: CurrentAdmission, scores: dict[str, Trend]) -> Markup:
         items = []
         for code in admission.protocols:
             if code == "vitals":
@@ -124,7 +121,7 @@ class BoardCells:
                          f'{shown}</li>')
         return Markup('<ul class="plain scores">\n' + "\n".join(items) + "\n</ul>")
 
-    def next_due(self, admission: Admission, due: BedDue) -> Markup:
+    def next_due(self, admission: CurrentAdmission, due: BedDue) -> Markup:
         entry = due.next
         if entry is None:
             return Markup('<span class="muted">Nothing scheduled</span>')
@@ -139,8 +136,8 @@ class BoardCells:
                      f'+{due.more} more due within the hour</a>')
         return Markup(html)
 
-    def observation(self, admission: Admission, due: BedDue, patient_due: PatientDue | None) -> Markup:
-        schedule = patient_due.checks if patient_due is not None else None
+    def observation(self, admission: CurrentAdmission, due: BedDue, patient_due: PatientDue) -> Markup:
+        schedule = patient_due.checks
         level = admission.observation_level
         parts = [f'<span class="obs-level">{escape(OBSERVATION_LEVELS.get(level, level))}</span><br>']
         if schedule is not None and schedule.last_check is not None:
@@ -163,7 +160,7 @@ class BoardCells:
                 parts.append(f' <span class="muted small">({noted} with a note)</span>')
         return Markup("\n".join(parts))
 
-    def escalations(self, admission: Admission, escalations: list) -> Markup:
+    def escalations(self, admission: CurrentAdmission, escalations: list) -> Markup:
         if not escalations:
             return Markup('<span class="muted">None</span>')
         lines = []

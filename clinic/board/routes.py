@@ -86,9 +86,9 @@ def unit(unit_id: int):
         due_list_url=url_for("duelist.due", unit_id=unit.id, mine=1 if mine else None),
     )
     lines = {
-        a.id: cells.line(row.bed, a, scores=scores[a.id], due=due[a.id], patient_due=patients.get(a.id),
+        a.id: cells.line(a, scores=scores[a.id], due=due[a.id], patient_due=patients[a.id],
                          escalations=escalations.get(a.id, []))
-        for row in rows if (a := row.admission) is not None
+        for a in admissions
     }
     context = dict(
         unit=unit, units=units or [], rows=rows, lines=lines, now=now, occupied=len(patient_ids), shift=shift,

@@ -25,8 +25,7 @@ class DueLinks:
 
     def __init__(self, back: str):
         # Encoded as url_for would encode it.
-        then = urlencode({"next": back}, safe="!$'()*,/:;?@")
-        self._then = then
+        self._then = urlencode({"next": back}, safe="!$'()*,/:;?@")
         self._round = url_pattern("rounds.round", "unit_id")
         self._vitals = url_pattern("vitals.new", "admission_id")
         self._assessment = url_pattern("assessments.new", "admission_id")

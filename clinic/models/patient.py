@@ -108,6 +108,7 @@ class Patient(PatientFacts, db.Model):
         back_populates="patient", order_by="Admission.admitted_at"
     )
 
+
 class Admission(AdmissionFacts, db.Model):
     """One detox episode: from admission to discharge, on one unit."""
 
@@ -176,6 +177,7 @@ class Admission(AdmissionFacts, db.Model):
     @property
     def is_current(self) -> bool:
         return self.status == ADMITTED
+
 
 class AdmissionSubstance(SubstanceFacts, db.Model):
     __tablename__ = "admission_substance"

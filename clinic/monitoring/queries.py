@@ -240,7 +240,6 @@ def _postgresql_recent(depth: int):
     )
 
 
-
 def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dict[int, dict[str, Trend]]:
     """Return, per admission, the latest and previous NEWS2 and each scale's scored results.
 
@@ -345,7 +344,7 @@ _CURRENT_ADMISSIONS = (
 
 def current_admissions(unit_id: int) -> list[CurrentAdmission]:
     """Return a unit's current admissions with patient, bed and substances, in bed order."""
-    rows: dict[int, tuple] = {}
+    rows: dict[int, Row] = {}
     substances: dict[int, list[SubstanceRow]] = {}
     for row in db.session.execute(_CURRENT_ADMISSIONS, {"unit_id": unit_id}):
         rows.setdefault(row.id, row)

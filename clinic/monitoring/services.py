@@ -126,7 +126,7 @@ class PatientDue:
         return max(minutes, default=0)
 
 
-def due_for(admissions: list[Admission], *, now: datetime, shift: ShiftInstance,
+def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, shift: ShiftInstance,
             definition: due.DueDefinition, recent: Recent | None = None) -> dict[int, PatientDue]:
     """Return what is due per admission: protocol reassessments and safety checks this shift.
 
@@ -160,7 +160,7 @@ def due_for(admissions: list[Admission], *, now: datetime, shift: ShiftInstance,
 
 
 def _checks_since(
-    admissions: list[Admission], shift: ShiftInstance
+    admissions: list[Admission | CurrentAdmission], shift: ShiftInstance
 ) -> tuple[dict[int, list[datetime]], dict[int, int]]:
     """Return the times of the current safety checks of this shift, plus the one just before
     it, oldest first; and the id of each admission's newest check.
