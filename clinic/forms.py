@@ -4,10 +4,39 @@ import uuid
 
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
-from wtforms import DateTimeLocalField, HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateTimeLocalField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
+
+from clinic.numbers import parse_decimal
 
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class StrictNumberField(StringField):
+    """A typed number, kept as typed and parsed by ``clinic.numbers.parse_decimal``.
+
+    The parsed value is ``field.number`` (a Decimal, or None when left blank); text that is not a
+    plain number of at most the digits the field needs stops validation with ``message``. Ranges
+    are the form's or the service's to check, against ``number``.
+    """
+
+    def __init__(self, label=None, validators=None, *, int_digits: int, frac_digits: int = 0,
+                 signed: bool = False, message: str | None = None, **kwargs):
+        render_kw = {"inputmode": "decimal" if frac_digits or signed else "numeric", "autocomplete": "off"}
+        render_kw.update(kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.int_digits, self.frac_digits, self.signed = int_digits, frac_digits, signed
+        example = "12.5" if frac_digits else "12"
+        self.message = message or f"Enter a number such as {example}, in digits."
+        self.number = None
+
+    def pre_validate(self, form) -> None:
+        try:
+            self.number = parse_decimal(self.data, int_digits=self.int_digits,
+                                        frac_digits=self.frac_digits, signed=self.signed)
+        except ValueError:
+            self.number = None
+            raise StopValidation(self.message) from None
 
 
 class EmptyForm(FlaskForm):
