@@ -1,5 +1,6 @@
 """Forms and fields shared by several features."""
 
+import re
 import uuid
 
 from flask_wtf import FlaskForm
@@ -10,6 +11,24 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from clinic.numbers import parse_decimal
 
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+#: Control characters other than tab, line feed and carriage return (NUL among them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PlainText:
+    """Refuse control characters (NUL, escape, …) in typed text; tab and new lines are fine.
+
+    PostgreSQL cannot store a NUL in text at all, and the others only hide what was written.
+    """
+
+    def __init__(self, message: str = "Remove the control characters (they cannot be stored)."):
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and _CONTROL.search(field.data):
+            raise StopValidation(self.message)
 
 
 class StrictNumberField(StringField):

@@ -75,3 +75,25 @@ def test_field_keeps_the_text_and_gives_its_message(app):
         form = Form(formdata=MultiDict({"dose": "12.5"}))
         assert form.validate()
         assert form.dose.number == Decimal("12.5")
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("line one\nline two\ttabbed\r\n", True), ("nul\x00here", False), ("esc\x1b[31m", False),
+    ("del\x7f", False), ("café ✓", True),
+])
+def test_plain_text_refuses_control_characters(app, text, ok):
+    from flask_wtf import FlaskForm
+    from wtforms import TextAreaField
+
+    from clinic.forms import PlainText
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        note = TextAreaField("Note", validators=[PlainText()])
+
+    with app.test_request_context():
+        form = Form(formdata=MultiDict({"note": text}))
+        assert form.validate() is ok
+        assert form.note.data == text
