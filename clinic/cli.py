@@ -7,7 +7,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from clinic import audit
-from clinic.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from clinic.auth.passwords import hash_password
+from clinic.auth.policy import password_problem, username_problem
 from clinic.auth.services import normalise_username
 from clinic.extensions import db
 from clinic.models import User
@@ -28,8 +29,10 @@ def register_cli(app: Flask) -> None:
 def create_user(username: str, display_name: str, role: str, password: str) -> None:
     """Create a user account (the first administrator, typically)."""
     name = normalise_username(username)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if (problem := username_problem(name)) is not None:
+        raise click.ClickException(f"user name {username!r} refused: {problem}")
+    if (problem := password_problem(password, username=name)) is not None:
+        raise click.ClickException(f"password refused: {problem}")
     if db.session.scalar(select(User).where(User.username == name)) is not None:
         raise click.ClickException(f"a user named {name!r} already exists")
     user = User(

@@ -25,6 +25,7 @@ ACTIONS = (
     "session_ended",
     "privilege_change",
     "update",
+    "refused",
 )
 
 
