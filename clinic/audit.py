@@ -127,6 +127,9 @@ class ChainReport:
     rows_checked: int
     first_broken_id: int | None
     problem: str | None
+    #: The newest event verified (id and hash); None while the chain is empty or broken.
+    head_id: int | None = None
+    head_hash: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -144,7 +147,9 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
         ).all()
         if not rows:
-            return ChainReport(checked, None, None)
+            if checked == 0:
+                return ChainReport(0, None, None)
+            return ChainReport(checked, None, None, head_id=last_id, head_hash=expected_prev)
         for event in rows:
             if event.prev_hash != expected_prev:
                 return ChainReport(

@@ -50,16 +50,37 @@ def create_user(username: str, display_name: str, role: str, password: str) -> N
 
 
 @click.command("verify-audit")
-def verify_audit() -> None:
+@click.option(
+    "--anchor", "anchor_path", type=click.Path(dir_okay=False),
+    help="File (kept off the database server) holding the head verified last time: fail if the "
+    "chain no longer holds it, then write the new head there.",
+)
+def verify_audit(anchor_path: str | None) -> None:
     """Recompute the audit HMAC chain and name the first broken row."""
+    from clinic import audit_anchor
+
+    earlier = None
+    if anchor_path:
+        try:
+            earlier = audit_anchor.read_head(anchor_path)
+        except audit_anchor.AnchorError as error:
+            raise click.ClickException(str(error)) from None
     report = audit.verify_chain()
-    if report.ok:
-        click.echo(f"Audit chain intact: {report.rows_checked} events checked.")
-        return
-    raise click.ClickException(
-        f"audit chain broken at event id {report.first_broken_id}: {report.problem} "
-        f"({report.rows_checked} events before it are intact)"
-    )
+    if not report.ok:
+        raise click.ClickException(
+            f"audit chain broken at event id {report.first_broken_id}: {report.problem} "
+            f"({report.rows_checked} events before it are intact)"
+        )
+    if earlier is not None:
+        try:
+            audit_anchor.check_head(earlier)
+        except audit_anchor.AnchorError as error:
+            raise click.ClickException(f"audit chain shortened or rewritten: {error}") from None
+    click.echo(f"Audit chain intact: {report.rows_checked} events checked.")
+    if anchor_path:
+        head = audit_anchor.head_of(report)
+        audit_anchor.write_head(anchor_path, head)
+        click.echo(f"Head (event id {head.event_id}, {head.count} events) written to {anchor_path}.")
 
 
 @click.command("seed-demo")
