@@ -18,6 +18,7 @@ from clinic.models.user import ROLES
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(verify_audit)
+    app.cli.add_command(audit_baseline)
     app.cli.add_command(seed_demo)
 
 
@@ -49,6 +50,10 @@ def create_user(username: str, display_name: str, role: str, password: str) -> N
     click.echo(f"Created {ROLES[role].lower()} {name!r}.")
 
 
+#: Rows named by a failed verify-audit; the count says how many more there are.
+MAX_ROWS_NAMED = 50
+
+
 @click.command("verify-audit")
 @click.option(
     "--anchor", "anchor_path", type=click.Path(dir_okay=False),
@@ -56,8 +61,8 @@ def create_user(username: str, display_name: str, role: str, password: str) -> N
     "chain no longer holds it, then write the new head there.",
 )
 def verify_audit(anchor_path: str | None) -> None:
-    """Recompute the audit HMAC chain and name the first broken row."""
-    from clinic import audit_anchor
+    """Recompute the audit HMAC chain and the clinical rows' hashes; name what does not match."""
+    from clinic import audit_anchor, content_hash
 
     earlier = None
     if anchor_path:
@@ -65,11 +70,21 @@ def verify_audit(anchor_path: str | None) -> None:
             earlier = audit_anchor.read_head(anchor_path)
         except audit_anchor.AnchorError as error:
             raise click.ClickException(str(error)) from None
-    report = audit.verify_chain()
+    recorded: dict[tuple[str, int], str] = {}
+    report = audit.verify_chain(content_hashes=recorded)
     if not report.ok:
         raise click.ClickException(
             f"audit chain broken at event id {report.first_broken_id}: {report.problem} "
             f"({report.rows_checked} events before it are intact)"
+        )
+    content = content_hash.verify(recorded)
+    if not content.ok:
+        shown = content.mismatches[:MAX_ROWS_NAMED]
+        more = len(content.mismatches) - len(shown)
+        raise click.ClickException(
+            f"{len(content.mismatches)} of {content.rows_checked} clinical rows do not match "
+            "their creation events:\n" + "\n".join(f"  {m}" for m in shown)
+            + (f"\n  … and {more} more" if more else "")
         )
     if earlier is not None:
         try:
@@ -77,10 +92,36 @@ def verify_audit(anchor_path: str | None) -> None:
         except audit_anchor.AnchorError as error:
             raise click.ClickException(f"audit chain shortened or rewritten: {error}") from None
     click.echo(f"Audit chain intact: {report.rows_checked} events checked.")
+    click.echo(f"Clinical rows intact: {content.rows_checked} rows match their creation events.")
     if anchor_path:
         head = audit_anchor.head_of(report)
         audit_anchor.write_head(anchor_path, head)
         click.echo(f"Head (event id {head.event_id}, {head.count} events) written to {anchor_path}.")
+
+
+@click.command("audit-baseline")
+def audit_baseline() -> None:
+    """Vouch for clinical rows written before content hashes existed (once, after upgrading)."""
+    from clinic import content_hash
+
+    recorded: dict[tuple[str, int], str] = {}
+    report = audit.verify_chain(content_hashes=recorded)
+    if not report.ok:
+        raise click.ClickException(
+            f"audit chain broken at event id {report.first_broken_id}; nothing was vouched for"
+        )
+    counts: dict[str, int] = {}
+    for table, row in content_hash.unhashed_rows(recorded):
+        audit.record(
+            "baseline", object_type=table, object_id=row["id"], username="(command line)",
+            detail={content_hash.DETAIL_KEY: content_hash.stamp_row(table, row)},
+        )
+        counts[table] = counts.get(table, 0) + 1
+    db.session.commit()
+    if not counts:
+        click.echo("Every clinical row already has a content hash; nothing to do.")
+    for table, count in counts.items():
+        click.echo(f"{table}: {count} rows vouched for as they are now.")
 
 
 @click.command("seed-demo")

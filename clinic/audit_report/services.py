@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
+from clinic import content_hash
 from clinic.extensions import db
 from clinic.models import AuditEvent, Patient, User
 from clinic.timefmt import from_local, local_time
@@ -220,6 +221,8 @@ def detail_lines(raw: str | None) -> list[str]:
         f"{_label(k)}: {_value(v)}"
         for k, v in detail.items()
         if not (k == "before" and before is not None) and not (k == "after" and after is not None)
+        # The content hash is for verify-audit, not for reading.
+        and k != content_hash.DETAIL_KEY
     ]
     if before is not None and after is not None:
         for key in [*after, *(k for k in before if k not in after)]:

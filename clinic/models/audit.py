@@ -26,6 +26,7 @@ ACTIONS = (
     "privilege_change",
     "update",
     "refused",
+    "baseline",
 )
 
 
