@@ -19,6 +19,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(verify_audit)
     app.cli.add_command(audit_baseline)
+    app.cli.add_command(grant_app_role)
     app.cli.add_command(seed_demo)
 
 
@@ -122,6 +123,24 @@ def audit_baseline() -> None:
         click.echo("Every clinical row already has a content hash; nothing to do.")
     for table, count in counts.items():
         click.echo(f"{table}: {count} rows vouched for as they are now.")
+
+
+@click.command("grant-app-role")
+@click.argument("role")
+def grant_app_role(role: str) -> None:
+    """Let ROLE, the app's own PostgreSQL role, read and append only; run as the owner after db upgrade."""
+    from clinic import db_roles
+
+    try:
+        with db.engine.begin() as connection:
+            schema = db_roles.grant_app_role(connection, role)
+    except db_roles.RoleError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"{role} may now read every table of schema {schema} and add rows to it; it may change "
+        f"only {', '.join(sorted(db_roles.APP_UPDATES))} (named columns) and delete only login "
+        "throttles. Run the app with DATABASE_URL naming this role; keep migrations on the owner."
+    )
 
 
 @click.command("seed-demo")
