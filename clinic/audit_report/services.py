@@ -182,7 +182,7 @@ def _row(event: AuditEvent, clinical: bool) -> ReportRow:
     user: User | None = event.user
     patient: Patient | None = event.patient
     readable = clinical or event.object_type in ADMIN_READABLE_OBJECTS
-    lines = detail_lines(event.detail) if readable else []
+    lines = detail_lines(event.detail)
     return ReportRow(
         id=event.id,
         occurred_at=event.occurred_at,
@@ -192,9 +192,9 @@ def _row(event: AuditEvent, clinical: bool) -> ReportRow:
         patient_name=patient.display_name if patient else None,
         action=event.action,
         object_label=_object_label(event),
-        detail_lines=lines,
+        detail_lines=lines if readable else [],
         ip=event.ip,
-        detail_withheld=not readable and event.detail not in (None, "", "{}"),
+        detail_withheld=not readable and bool(lines),
     )
 
 
