@@ -65,6 +65,7 @@ def verify_audit(anchor_path: str | None) -> None:
     """Recompute the audit HMAC chain and the clinical rows' hashes; name what does not match."""
     from clinic import audit_anchor, content_hash
 
+    _one_snapshot()
     earlier = None
     if anchor_path:
         try:
@@ -98,6 +99,18 @@ def verify_audit(anchor_path: str | None) -> None:
         head = audit_anchor.head_of(report)
         audit_anchor.write_head(anchor_path, head)
         click.echo(f"Head (event id {head.event_id}, {head.count} events) written to {anchor_path}.")
+
+
+def _one_snapshot() -> None:
+    """Make every read of this command see one snapshot of the database.
+
+    Otherwise, on PostgreSQL, an entry charted between reading the events and reading its
+    table would look like a row no event vouches for. (SQLite's transaction already is one.)
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A fresh transaction: the isolation level can only be chosen before its first read.
+        db.session.rollback()
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 @click.command("audit-baseline")

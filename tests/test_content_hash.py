@@ -185,3 +185,25 @@ def test_baseline_vouches_for_rows_written_before_content_hashes(runner, charted
     assert _verify(runner).exit_code == 0
     again = runner.invoke(args=["audit-baseline"])
     assert "nothing to do" in again.output
+
+
+def test_rows_charted_while_verifying_are_left_for_the_next_run(runner, charted, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's verifying transaction already holds writers back")
+    first_id = charted[1].id
+    real_verify = content_hash.verify
+
+    def commit_a_row_meanwhile(recorded, **kwargs):
+        # Another connection commits a row after the events were read (no event for it yet).
+        with db.engine.connect() as other:
+            columns = [c for c in db.metadata.tables["vital_signs"].columns.keys() if c != "id"]
+            select_list = ", ".join("'meanwhile'" if c == "idempotency_key" else c for c in columns)
+            other.execute(text(f"INSERT INTO vital_signs ({', '.join(columns)}) SELECT "
+                               f"{select_list} FROM vital_signs WHERE id = :id"), {"id": first_id})
+            other.commit()
+        return real_verify(recorded, **kwargs)
+
+    monkeypatch.setattr(content_hash, "verify", commit_a_row_meanwhile)
+    result = _verify(runner)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "Clinical rows intact: 2 rows" in result.output
