@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from clinic.badges import status_badge
-from clinic.duelist.services import SAFETY_CHECK, DueEntry
+from clinic.duelist.services import PRN_EFFECT, SAFETY_CHECK, DueEntry
 from clinic.routing import url_pattern
 from clinic.timefmt import local_time
 
@@ -30,6 +30,7 @@ class DueLinks:
         self._vitals = url_pattern("vitals.new", "admission_id")
         self._assessment = url_pattern("assessments.new", "admission_id")
         self._chart = url_pattern("admissions.chart", "admission_id")
+        self._prn_effect = url_pattern("prn.effect", "admission_id", "dose_id")
 
     def chart(self, admission) -> str:
         return self._chart(admission_id=admission.id)
@@ -39,6 +40,8 @@ class DueLinks:
         admission = entry.admission
         if entry.kind == SAFETY_CHECK:
             return f"{self._round(unit_id=admission.unit_id)}?{self._then}#admission-{admission.id}"
+        if entry.kind == PRN_EFFECT:
+            return f"{self._prn_effect(admission_id=admission.id, dose_id=entry.target_id)}?{self._then}"
         if entry.kind == "vitals":
             return f"{self._vitals(admission_id=admission.id)}?{self._then}"
         return f"{self._assessment(admission_id=admission.id)}?scale={entry.kind}&{self._then}"

@@ -300,6 +300,24 @@ def open_follow_ups(admission_ids: Iterable[int]) -> list[DoseRow]:
     return sorted(doses, key=lambda d: (d.effect_due_at, d.id))
 
 
+def treated_dose_times(admission_ids: Iterable[int],
+                       since: datetime) -> dict[tuple[int, str], list[datetime]]:
+    """Return the times of counted doses after `since`, by admission and the scale their order treats."""
+    ids = list(admission_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(PrnDose.admission_id, PrnOrder.treats_scale, PrnDose.observed_at)
+        .join(PrnOrder, PrnOrder.id == PrnDose.order_id)
+        .where(PrnDose.admission_id.in_(ids), PrnOrder.treats_scale.is_not(None), PrnDose.outcome == GIVEN,
+               PrnDose.observed_at > since, ~_retracted())
+    ).all()
+    result: dict[tuple[int, str], list[datetime]] = defaultdict(list)
+    for row in rows:
+        result[(row.admission_id, row.treats_scale)].append(row.observed_at)
+    return dict(result)
+
+
 def risky_combination(admission_id: int, at: datetime) -> bool:
     """Return whether a benzodiazepine and an opioid order are both active for the admission."""
     return prn.risky_combination(order.drug_class for order in active_orders([admission_id], at))

@@ -77,8 +77,9 @@ class DoseRefused(ChartingError):
         self.overridable = overridable
 
 
-def active_classes(admission: Admission, at: datetime) -> list[str]:
-    return [row.drug_class for row in queries.active_orders([admission.id], at)]
+def risky_now(admission: Admission, at: datetime) -> bool:
+    """Return whether a benzodiazepine and an opioid order are both active for the admission."""
+    return queries.risky_combination(admission.id, at)
 
 
 def discontinued_at(order: PrnOrder) -> datetime | None:
@@ -194,6 +195,9 @@ def discontinue(*, by: User, order: PrnOrder, reason: str) -> PrnDiscontinuation
 
 
 def _discontinue(*, by: User, order: PrnOrder, reason: str, at: datetime) -> PrnDiscontinuation:
+    # Times given are charted to the minute: a dose charted in the minute of the discontinuation
+    # must not slip in before it.
+    at = at.replace(second=0, microsecond=0)
     row = PrnDiscontinuation(order_id=order.id, discontinued_at=at, discontinued_by_id=by.id, reason=reason)
     db.session.add(row)
     db.session.flush()
