@@ -263,7 +263,7 @@ def test_discontinue_and_change(client, auth, admission, make_user):
 
 @pytest.mark.parametrize("role, order_status, give_status", [
     ("nurse", 403, 200), ("charge_nurse", 403, 200), ("physician", 200, 200),
-    ("administrator", 403, 403), ("auditor", 403, 403),
+    ("admin", 403, 403), ("auditor", 403, 403),
 ])
 def test_roles(client, auth, admission, make_user, role, order_status, give_status):
     order = make_order(admission, make_user("physician"))
@@ -298,3 +298,28 @@ def test_threshold_and_hold_parameters_refuse(client, auth, admission, make_user
     response = client.post(give_url(admission, order), data=give_form(admission))
     assert response.status_code == 422 and "no CIWA-Ar score charted" in text_of(response)
     assert utc_now()
+
+
+def test_administrator_sets_the_unit_override_setting(client, auth, admission, audit_events):
+    auth.login_as("admin")
+    assert client.get(f"/admin/units/{admission.unit_id}/prn").status_code == 200
+    response = client.post(f"/admin/units/{admission.unit_id}/prn", data={"prn_override_allowed": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert admission.unit.prn_override_allowed is True
+    assert json.loads(audit_events("update")[-1].detail)["after"] == {"prn_override_allowed": True}
+
+
+def test_hold_parameter_met_refuses_with_the_latest_value(client, auth, admission, make_user):
+    order = make_order(admission, make_user("physician"), drug="Clonidine", dose=Decimal("0.1"),
+                       hold_parameters={"systolic_bp": 90, "heart_rate": 60})
+    nurse = auth.login_as("nurse")
+    url = give_url(admission, order)
+    response = client.post(url, data=give_form(admission, dose="0.1"))
+    assert response.status_code == 422 and "no recent vital signs" in text_of(response)
+    chart_vitals(admission, nurse, utc_now() - timedelta(minutes=5), heart_rate=55)
+    response = client.post(url, data=give_form(admission, dose="0.1"))
+    page = text_of(response)
+    assert response.status_code == 422 and "a hold parameter is met" in page and "heart rate 55" in page
+    chart_vitals(admission, nurse, utc_now() - timedelta(minutes=1), heart_rate=72)
+    assert client.post(url, data=give_form(admission, dose="0.1")).status_code == 302

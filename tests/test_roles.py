@@ -52,6 +52,7 @@ EXPECTED: dict[str, set[str]] = {
     "prn.discontinue": {"physician"},
     "prn.give": CLINICAL,
     "prn.effect": CLINICAL,
+    "prn.unit_settings": {"admin"},
     "admin.users": {"admin"},
     "admin.new_user": {"admin"},
     "admin.user": {"admin"},

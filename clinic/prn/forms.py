@@ -167,3 +167,7 @@ class EffectForm(_KeyedForm):
 
 class DiscontinueForm(FlaskForm):
     reason = _text("Reason for discontinuing", 200, required="Give the reason for discontinuing.")
+
+
+class UnitSettingsForm(FlaskForm):
+    prn_override_allowed = BooleanField("Nurses may override a PRN limit, giving a reason")

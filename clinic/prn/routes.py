@@ -14,10 +14,10 @@ from clinic.auth.decorators import role_required
 from clinic.db import utc_now
 from clinic.entries import ChartingError
 from clinic.extensions import db
-from clinic.models import Admission, Assessment, PrnDose, PrnOrder
+from clinic.models import Admission, Assessment, PrnDose, PrnOrder, Unit
 from clinic.monitoring.services import definition_for
 from clinic.prn import queries, services
-from clinic.prn.forms import HOLD_FIELDS, DiscontinueForm, EffectForm, GiveForm, OrderForm
+from clinic.prn.forms import HOLD_FIELDS, DiscontinueForm, EffectForm, GiveForm, OrderForm, UnitSettingsForm
 from clinic.routing import CHARTING_ROLES, admission_or_404, attach_error, audited_page, local_now, safe_next
 from clinic.scoring import prn
 from clinic.timefmt import from_local, to_local_input
@@ -346,3 +346,20 @@ def effect(admission_id: int, dose_id: int):
     return render_template(
         "prn/effect.html", form=form, admission=admission, dose=dose, to_local_input=to_local_input
     ), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/admin/units/<int:unit_id>/prn", methods=["GET", "POST"])
+@role_required("admin")
+def unit_settings(unit_id: int):
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    form = UnitSettingsForm(obj=unit)
+    if form.validate_on_submit():
+        changed = services.set_override_allowed(
+            by=current_user, unit=unit, allowed=form.prn_override_allowed.data
+        )
+        db.session.commit()
+        flash("Saved." if changed else "Nothing changed.", "success" if changed else "info")
+        return redirect(url_for("prn.unit_settings", unit_id=unit.id))
+    return render_template("prn/unit_settings.html", form=form, unit=unit)

@@ -430,3 +430,15 @@ def effect_minutes(route: str, definition) -> int:
     """Return the default effect-reassessment delay for a route under the unit's due rules."""
     return definition.prn_effect_minutes.get(route, DEFAULT_REASSESS_MINUTES)
 
+
+
+def set_override_allowed(*, by: User, unit, allowed: bool) -> bool:
+    """Allow or forbid PRN overrides on a unit; return whether anything changed."""
+    if unit.prn_override_allowed == allowed:
+        return False
+    before = unit.prn_override_allowed
+    unit.prn_override_allowed = allowed
+    db.session.flush()
+    audit.record("update", user=by, object_type="unit", object_id=unit.id,
+                 detail=audit.changes({"prn_override_allowed": before}, {"prn_override_allowed": allowed}))
+    return True
