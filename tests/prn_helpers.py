@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from clinic.db import utc_now
 from clinic.extensions import db
+from clinic.models import PrnDose
 from clinic.prn import services
 
 
@@ -42,4 +43,5 @@ def give(admission, nurse, order, *, minutes_ago: float = 0, at: datetime | None
     )
     if commit:
         db.session.commit()
-    return record
+    # The service writes the dose without the session: load it for its relationships.
+    return db.session.get(PrnDose, record.id)

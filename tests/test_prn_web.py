@@ -323,3 +323,13 @@ def test_hold_parameter_met_refuses_with_the_latest_value(client, auth, admissio
     assert response.status_code == 422 and "a hold parameter is met" in page and "heart rate 55" in page
     chart_vitals(admission, nurse, utc_now() - timedelta(minutes=1), heart_rate=72)
     assert client.post(url, data=give_form(admission, dose="0.1")).status_code == 302
+
+
+def test_a_resubmitted_give_form_charts_once(client, auth, admission, make_user):
+    order = make_order(admission, make_user("physician"))
+    auth.login_as("nurse")
+    form = give_form(admission)
+    assert client.post(give_url(admission, order), data=form).status_code == 302
+    again = client.post(give_url(admission, order), data=form, follow_redirects=True)
+    assert again.status_code == 200 and "too soon" not in text_of(again)
+    assert len(doses()) == 1

@@ -141,7 +141,11 @@ class GiveForm(_KeyedForm):
     )
     route = SelectField("Route", choices=[(r, r.capitalize()) for r in ROUTES])
     reason = _text("Reason (symptom, or why refused or held)", 200, required="Give the reason.")
-    prompting_assessment_id = SelectField("Assessment that prompted it", coerce=int, choices=[(0, "None")])
+    # The service checks the assessment belongs to the patient: listing the choices on every save
+    # cost a query the dose does not need.
+    prompting_assessment_id = SelectField(
+        "Assessment that prompted it", coerce=int, choices=[(0, "None")], validate_choice=False
+    )
     override_reason = _text("Override reason (only where the unit allows it)", 200)
     breach_reason = _text("Already given: reason for the limit breach", 200)
 

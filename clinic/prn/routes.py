@@ -236,21 +236,21 @@ def discontinue(admission_id: int, order_id: int):
 @role_required(*CHARTING_ROLES)
 def give(admission_id: int, order_id: int):
     admission = admission_or_404(admission_id)
-    order = _order_or_404(admission, order_id)
     now = utc_now()
     form = GiveForm()
-    form.prompting_assessment_id.choices = [(0, "None")] + _recent_assessments(admission, now)
     refusal = None
     if request.method == "GET":
+        order = _order_or_404(admission, order_id)
         form.given_at.data = local_now(admission.unit)
         form.dose.data = _plain(order.dose)
         form.route.data = order.route
+    # The order is loaded (and locked) by the service on a save.
     if form.validate_on_submit():
         try:
             dose = services.give_dose(
                 by=current_user,
                 admission=admission,
-                order_id=order.id,
+                order_id=order_id,
                 given_at=from_local(form.given_at.data, admission.unit.zone),
                 outcome=form.outcome.data,
                 dose=form.dose.number,
@@ -261,6 +261,8 @@ def give(admission_id: int, order_id: int):
                 override_reason=form.override_reason.data,
                 breach_reason=form.breach_reason.data,
             )
+            # The order is in the session from the service's lock: no query.
+            message = _given_message(dose, db.session.get(PrnOrder, order_id), admission)
             db.session.commit()
         except services.DoseRefused as error:
             db.session.rollback()
@@ -280,8 +282,10 @@ def give(admission_id: int, order_id: int):
             flash("This dose was already charted; it has not been charted twice.", "info")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
         else:
-            flash(_given_message(dose, order), "success")
+            flash(message, "success")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
+    order = _order_or_404(admission, order_id)
+    form.prompting_assessment_id.choices = [(0, "None")] + _recent_assessments(admission, now)
     standing = next((o for o in queries.active_orders([admission.id], now) if o.id == order.id), None)
     return render_template(
         "prn/give.html",
@@ -295,12 +299,12 @@ def give(admission_id: int, order_id: int):
     ), (422 if request.method == "POST" else 200)
 
 
-def _given_message(dose: PrnDose, order: PrnOrder) -> str:
+def _given_message(dose: PrnDose, order: PrnOrder, admission: Admission) -> str:
     if dose.outcome != "given":
         return f"Charted: {order.drug} {dose.outcome}."
     words = (
         f"Given: {order.drug} {_plain(dose.dose)} {order.dose_unit}. Effect reassessment due "
-        f"{dose.effect_due_at.astimezone(dose.admission.unit.zone):%H:%M}."
+        f"{dose.effect_due_at.astimezone(admission.unit.zone):%H:%M}."
     )
     if dose.override_rule:
         words += " Recorded as an OVERRIDE."

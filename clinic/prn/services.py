@@ -206,15 +206,21 @@ def _discontinue(*, by: User, order: PrnOrder, reason: str, at: datetime) -> Prn
     return row
 
 
-def lock_order(order_id: int) -> PrnOrder | None:
-    """Return the order with its row locked until the transaction ends (PostgreSQL)."""
-    return db.session.scalar(
-        select(PrnOrder).where(PrnOrder.id == order_id).with_for_update()
+def lock_order(order_id: int) -> tuple[PrnOrder | None, datetime | None]:
+    """Return the order, its row locked until the transaction ends (PostgreSQL), and its discontinuation."""
+    row = db.session.execute(
+        select(PrnOrder, PrnDiscontinuation.discontinued_at)
+        .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
+        .where(PrnOrder.id == order_id).with_for_update(of=PrnOrder)
         .execution_options(populate_existing=True)
-    )
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def _chain(order: PrnOrder) -> list[int]:
+    """Return the ids of the order and of the orders it replaced for the same drug and route."""
+    if order.supersedes_id is None:
+        return [order.id]
     orders = db.session.scalars(select(PrnOrder).where(PrnOrder.admission_id == order.admission_id)).all()
     return queries.chain_ids({o.id: o for o in orders}, order)
 
@@ -281,11 +287,12 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
               dose: Decimal | None, route: str, reason: str, idempotency_key: str,
               prompting_assessment_id: int | None = None, override_reason: str | None = None,
               breach_reason: str | None = None) -> PrnDose:
-    """Chart a dose given, refused or held, deciding under the order's row lock."""
-    already = entries.existing_by_key(PrnDose, idempotency_key)
-    if already is not None:
-        return already
-    order = lock_order(order_id)
+    """Chart a dose given, refused or held, deciding under the order's row lock.
+
+    A form submitted twice is caught by the unique idempotency key at INSERT (IntegrityError), or,
+    when the first submission's dose now makes this one too soon, before the refusal.
+    """
+    order, stopped_at = lock_order(order_id)
     if order is None or order.admission_id != admission.id:
         raise ChartingError("That order is not on this patient's chart.")
     entries.check_can_chart(admission)
@@ -308,8 +315,11 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
         if route != order.route:
             raise ChartingError(f"This order is for the {order.route} route; a different route needs its "
                                 "own order.", "route")
-        rule, next_at, detail = _decide(order, admission, given_at, dose, prompting)
+        rule, next_at, detail = _decide(order, stopped_at, admission, given_at, dose, prompting)
         if rule is not None:
+            already = entries.existing_by_key(PrnDose, idempotency_key)
+            if already is not None:
+                return already
             zone = admission.unit.zone
             last = _last_counted(_chain(order), utc_now()) if rule == prn.TOO_SOON else None
             message = refusal_message(rule, order=order, next_eligible_at=next_at, zone=zone, last=last,
@@ -341,8 +351,7 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     )
     entries.stamp(record, by=by, admission=admission, idempotency_key=idempotency_key, supersedes=None,
                   reason=None)
-    db.session.add(record)
-    db.session.flush()
+    entries.insert(record)
     audit.record(
         "create", user=by, object_type=PrnDose.kind, object_id=record.id, patient_id=admission.patient_id,
         clinical_at=given_at,
@@ -362,10 +371,10 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     return record
 
 
-def _decide(order: PrnOrder, admission: Admission, given_at: datetime, dose: Decimal,
-            prompting: Assessment | None) -> tuple[str | None, datetime | None, str]:
+def _decide(order: PrnOrder, stopped_at: datetime | None, admission: Admission, given_at: datetime,
+            dose: Decimal, prompting: Assessment | None) -> tuple[str | None, datetime | None, str]:
     """Return the first rule the dose breaks (limits, then threshold, then hold), when next possible."""
-    stop = queries.order_stop(order, discontinued_at(order))
+    stop = queries.order_stop(order, stopped_at)
     limits = prn.Order(dose=order.dose, min_interval=order.min_interval, max_doses_24h=order.max_doses_24h,
                        max_amount_24h=order.max_amount_24h, starts_at=order.starts_at, stops_at=stop)
     given = queries.counted_doses(_chain(order), since=given_at - queries.LOOKBACK)
