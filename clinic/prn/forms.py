@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms import TIME_FORMATS, PlainText, StrictNumberField
+from clinic.forms import TIME_FORMATS, PlainText, StrictNumberField, _CSRFWhenDrawn
 from clinic.models.prn import EFFECTS, OUTCOMES, SIDE_EFFECTS
 from clinic.prn.services import ROUTES, TREATED_SCALES, UNITS
 from clinic.scoring import prn
@@ -47,6 +47,11 @@ def _text(label: str, max_chars: int, *, required: str | None = None):
 
 
 class _KeyedForm(FlaskForm):
+    class Meta:
+        # As for every charting form: a save redirects without drawing the form, so its CSRF
+        # token is signed only if it is drawn.
+        csrf_class = _CSRFWhenDrawn
+
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
 
     def __init__(self, *args, **kwargs):

@@ -261,8 +261,7 @@ def give(admission_id: int, order_id: int):
                 override_reason=form.override_reason.data,
                 breach_reason=form.breach_reason.data,
             )
-            # The order is in the session from the service's lock: no query.
-            message = _given_message(dose, db.session.get(PrnOrder, order_id), admission)
+            message = _given_message(dose, dose.order, admission)
             db.session.commit()
         except services.DoseRefused as error:
             db.session.rollback()

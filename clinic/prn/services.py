@@ -352,6 +352,8 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     entries.stamp(record, by=by, admission=admission, idempotency_key=idempotency_key, supersedes=None,
                   reason=None)
     entries.insert(record)
+    # The caller reads the drug and unit from it; the order is already loaded and locked.
+    record.order = order
     audit.record(
         "create", user=by, object_type=PrnDose.kind, object_id=record.id, patient_id=admission.patient_id,
         clinical_at=given_at,
