@@ -166,7 +166,8 @@ def create_order(*, by: User, admission: Admission, data: OrderInput, idempotenc
                 "supersedes": supersedes.id if supersedes else None},
     )
     if supersedes is not None:
-        _discontinue(by=by, order=supersedes, reason=f"Changed by order #{order.id}: {reason.strip()}",
+        # The reason fits the column whole: the form allows 200 characters, the prefix takes the rest.
+        _discontinue(by=by, order=supersedes, reason=f"Changed by order #{order.id}: {reason.strip()}"[:200],
                      at=order.prescribed_at)
     return order
 
