@@ -14,6 +14,7 @@ from sqlalchemy import select
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import Escalation, PrnDiscontinuation, PrnDose, PrnEffect, PrnOrder
+from clinic.prn import queries
 from clinic.routing import local_now
 from tests.prn_helpers import give, make_order
 from tests.test_duelist import chart_check, chart_ketamine, chart_vitals
@@ -146,7 +147,8 @@ def test_refused_and_held_do_not_count(client, auth, admission, make_user):
     assert [d.outcome for d in doses()] == ["refused", "held", "given"]
 
 
-def test_override_where_the_unit_allows_is_recorded_and_marked(client, auth, admission, make_user):
+def test_override_where_the_unit_allows_is_recorded_and_marked(client, auth, admission, make_user,
+                                                                audit_events):
     order = make_order(admission, make_user("physician"))
     nurse = make_user("nurse")
     give(admission, nurse, order, minutes_ago=60)
@@ -165,6 +167,11 @@ def test_override_where_the_unit_allows_is_recorded_and_marked(client, auth, adm
     assert (dose.override_rule, dose.override_reason) == ("too_soon", "Severe tremor, doctor on phone")
     chart = text_of(client.get(f"/admissions/{admission.id}"))
     assert "Override (too soon)" in chart
+    # On the due list (its effect follow-up), in the rows trends and handover read, and in the audit.
+    assert "PRN effect — Lorazepam 1 mg — OVERRIDE" in text_of(client.get(f"/units/{admission.unit_id}/due"))
+    row = queries.doses_for([admission.id], utc_now() - timedelta(hours=2), utc_now())[-1]
+    assert row.is_override and row.override_reason == "Severe tremor, doctor on phone"
+    assert json.loads(audit_events("create")[-1].detail)["override"] == "too_soon"
 
 
 def test_backdated_breach_is_recorded_flagged_and_escalated(client, auth, admission, make_user, audit_events):
