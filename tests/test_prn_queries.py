@@ -90,3 +90,30 @@ def test_superseding_order_counts_doses_of_the_same_drug_and_route(ward):
     iv = make_order(admission, physician, supersedes=new, reason="NBM", route="intravenous")
     assert [r.doses_24h for r in queries.active_orders([admission.id], utc_now())] == [0]
     assert iv.supersedes_id == new.id
+
+
+def test_a_dose_for_cows_brings_the_cows_reassessment_forward(ward, make_admission):
+    from clinic.assessments import services as assessment_services
+    from clinic.monitoring.services import due_for
+    from clinic.scoring import cows, due
+
+    _, physician, nurse = ward
+    admission = make_admission(substances=(("opioids", 20),), protocols=("cows",))
+    assessment_services.record_assessment(
+        by=nurse, admission=admission, scale="cows", observed_at=utc_now() - timedelta(hours=1),
+        items={key: 0 for key in cows.KEYS if key != "resting_pulse"}, yes_no={}, heart_rate=75,
+        self_harm_thoughts=None, suicide_answers=None, unable_reason=None, idempotency_key="c1",
+    )
+    db.session.commit()
+
+    def cows_due():
+        patient = due_for([admission], now=utc_now(), shift=admission.unit.shift_for(utc_now()),
+                          definition=due.DEFAULT_DEFINITION)[admission.id]
+        return next(item for item in patient.items if item.protocol == "cows")
+
+    routine = cows_due()
+    order = make_order(admission, physician, drug="Lofexidine", dose=Decimal("0.2"), treats_scale="cows")
+    dose = give(admission, nurse, order, minutes_ago=10, dose="0.2")
+    after = cows_due()
+    assert after.due_at == dose.observed_at + timedelta(minutes=60) < routine.due_at
+    assert "PRN dose given" in after.reason
