@@ -68,6 +68,10 @@ def test_order_give_refused_too_soon_and_effect_from_the_due_list(app, server, p
     assert re.search(r"Next eligible at (\d\d \w+ \d{4} )?\d\d:\d\d", row)
     shot(page, "chart-768")
     assert fits_the_width(page)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    shot(page, "chart-1366")
+    assert fits_the_width(page)
+    page.set_viewport_size(test_browser.TABLET)
 
     page.locator(".prn-panel").get_by_role("link", name="Give…").click()
     page.fill("#reason", "Still anxious")
