@@ -140,6 +140,8 @@ def create_order(*, by: User, admission: Admission, data: OrderInput, idempotenc
     if supersedes is not None:
         if supersedes.admission_id != admission.id:
             raise ChartingError("That order belongs to another admission.")
+        # Held until commit, so a dose given on the old order at this moment is decided before or after.
+        lock_order(supersedes.id)
         if not is_active(supersedes, utc_now()):
             raise ChartingError("That order has already stopped; write a new order instead.")
         if not (reason or "").strip():
@@ -190,6 +192,7 @@ def discontinue(*, by: User, order: PrnOrder, reason: str) -> PrnDiscontinuation
     """End an order now, with the reason; it stays on the chart."""
     if not (reason or "").strip():
         raise ChartingError("Give the reason for discontinuing.", "reason")
+    lock_order(order.id)
     if not is_active(order, utc_now()):
         raise ChartingError("This order has already stopped.")
     return _discontinue(by=by, order=order, reason=reason.strip(), at=utc_now())
