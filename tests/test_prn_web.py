@@ -48,7 +48,11 @@ def give_url(admission, order) -> str:
 
 
 def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+    return text_of_html(response.get_data(as_text=True))
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def orders() -> list[PrnOrder]:
@@ -217,8 +221,11 @@ def test_effect_follow_up_due_then_overdue_on_the_due_list_and_board(client, aut
     other = make_order(admission, make_user("physician"), drug="Ondansetron", dose=Decimal("4"),
                        reassess_after_minutes=30, route="oral")
     give(admission, nurse, other, minutes_ago=50, dose="4")
-    page = text_of(client.get(f"/units/{admission.unit_id}/due"))
+    html = client.get(f"/units/{admission.unit_id}/due").get_data(as_text=True)
+    page = text_of_html(html)
     assert "PRN effect — Ondansetron 4 mg" in page and re.search(r"overdue by (20|21) min", page)
+    # Two open checks for one patient: a row each, with ids of their own.
+    assert f'id="due-prn_effect-{admission.id}-{fresh.id}"' in html
     chart = text_of(client.get(f"/admissions/{admission.id}"))
     assert "Overdue" in chart and "Effect of Ondansetron" in chart
     # Recording the effect completes it.

@@ -59,8 +59,12 @@ def due_row(entry: DueEntry, links: DueLinks, zone: ZoneInfo, now: datetime) -> 
     admission = entry.admission
     name, bed = escape(admission.patient.display_name), escape(admission.bed.label)
     form = escape(links.form(entry))
+    # A patient may have several PRN effect checks open at once: each row keeps an id of its own.
+    row_id = f"due-{escape(entry.kind)}-{admission.id}"
+    if entry.target_id is not None:
+        row_id += f"-{entry.target_id}"
     return Markup(
-        f'<tr id="due-{escape(entry.kind)}-{admission.id}" class="due-row due-row-{escape(entry.status)}">\n'
+        f'<tr id="{row_id}" class="due-row due-row-{escape(entry.status)}">\n'
         f'  <td class="due-when">\n    {due_clock(entry, zone, now)}<br>\n'
         f'    {status_badge(entry)} <span class="due-words">{escape(entry.words)}</span>\n  </td>\n'
         f'  <td class="due-patient">\n    <a class="name" href="{links.chart(admission)}">{name}</a><br>\n'
