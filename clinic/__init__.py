@@ -136,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.main import bp as main_bp
     from clinic.monitoring import bp as monitoring_bp
     from clinic.notes import bp as notes_bp
+    from clinic.prn.routes import bp as prn_bp
     from clinic.rounds import bp as rounds_bp
     from clinic.vitals import bp as vitals_bp
 
@@ -146,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(vitals_bp)
     app.register_blueprint(assessments_bp)
     app.register_blueprint(notes_bp)
+    app.register_blueprint(prn_bp)
     app.register_blueprint(escalations_bp)
     app.register_blueprint(monitoring_bp)
     app.register_blueprint(duelist_bp)

@@ -16,6 +16,7 @@ from clinic.models import (
     EntryRetraction,
     Escalation,
     NursingNote,
+    PrnDose,
     VitalSigns,
 )
 from clinic.models.charting import ClinicalEntry
@@ -57,7 +58,7 @@ def timeline(admission: Admission, since: datetime | None = None,
         )
     }
     items = []
-    for model in (VitalSigns, Assessment, NursingNote):
+    for model in (VitalSigns, Assessment, NursingNote, PrnDose):
         for entry in _entries(model, admission, since, until):
             items.append(TimelineItem(entry.observed_at, model.kind, entry,
                                       retractions.get((model.kind, entry.id))))

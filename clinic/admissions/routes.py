@@ -23,6 +23,7 @@ from clinic.models import Admission, Bed, User
 from clinic.models.patient import SUBSTANCES
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring.services import monitoring_summary
+from clinic.prn.routes import panel_for as prn_panel
 from clinic.timefmt import from_local, to_local_input
 
 
@@ -182,6 +183,7 @@ def chart(admission_id: int):
         latest_scores=chart_service.latest_assessments(admission),
         open_escalations=open_escalations(admission),
         monitoring=monitoring_summary(admission, now) if admission.is_current else None,
+        prn=prn_panel(admission, now),
     )
     audit.record(
         "view", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,

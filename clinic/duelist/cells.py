@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from clinic.badges import status_badge
-from clinic.duelist.services import SAFETY_CHECK, DueEntry
+from clinic.duelist.services import PRN_EFFECT, SAFETY_CHECK, DueEntry
 from clinic.routing import url_pattern
 from clinic.timefmt import local_time
 
@@ -30,6 +30,7 @@ class DueLinks:
         self._vitals = url_pattern("vitals.new", "admission_id")
         self._assessment = url_pattern("assessments.new", "admission_id")
         self._chart = url_pattern("admissions.chart", "admission_id")
+        self._prn_effect = url_pattern("prn.effect", "admission_id", "dose_id")
 
     def chart(self, admission) -> str:
         return self._chart(admission_id=admission.id)
@@ -39,6 +40,8 @@ class DueLinks:
         admission = entry.admission
         if entry.kind == SAFETY_CHECK:
             return f"{self._round(unit_id=admission.unit_id)}?{self._then}#admission-{admission.id}"
+        if entry.kind == PRN_EFFECT:
+            return f"{self._prn_effect(admission_id=admission.id, dose_id=entry.target_id)}?{self._then}"
         if entry.kind == "vitals":
             return f"{self._vitals(admission_id=admission.id)}?{self._then}"
         return f"{self._assessment(admission_id=admission.id)}?scale={entry.kind}&{self._then}"
@@ -56,8 +59,12 @@ def due_row(entry: DueEntry, links: DueLinks, zone: ZoneInfo, now: datetime) -> 
     admission = entry.admission
     name, bed = escape(admission.patient.display_name), escape(admission.bed.label)
     form = escape(links.form(entry))
+    # A patient may have several PRN effect checks open at once: each row keeps an id of its own.
+    row_id = f"due-{escape(entry.kind)}-{admission.id}"
+    if entry.target_id is not None:
+        row_id += f"-{entry.target_id}"
     return Markup(
-        f'<tr id="due-{escape(entry.kind)}-{admission.id}" class="due-row due-row-{escape(entry.status)}">\n'
+        f'<tr id="{row_id}" class="due-row due-row-{escape(entry.status)}">\n'
         f'  <td class="due-when">\n    {due_clock(entry, zone, now)}<br>\n'
         f'    {status_badge(entry)} <span class="due-words">{escape(entry.words)}</span>\n  </td>\n'
         f'  <td class="due-patient">\n    <a class="name" href="{links.chart(admission)}">{name}</a><br>\n'

@@ -22,12 +22,15 @@ from clinic.timefmt import local_time
 
 #: The kind of an entry that is a safety check rather than a protocol reassessment.
 SAFETY_CHECK = "safety_check"
+#: The kind of an entry that is a PRN dose's effect reassessment.
+PRN_EFFECT = "prn_effect"
 
 #: Long names, for the due list.
-LABELS = {**due.PROTOCOL_LABELS, "vitals": "Vital signs (NEWS2)", SAFETY_CHECK: "Safety check"}
+LABELS = {**due.PROTOCOL_LABELS, "vitals": "Vital signs (NEWS2)", SAFETY_CHECK: "Safety check",
+          PRN_EFFECT: "PRN effect"}
 #: Short names, for the board's narrow column.
 SHORT_LABELS = {**due.PROTOCOL_LABELS, "vitals": "Vitals", "ketamine": "Ketamine",
-                SAFETY_CHECK: "Safety check"}
+                SAFETY_CHECK: "Safety check", PRN_EFFECT: "PRN effect"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class DueEntry:
     due_in_minutes: int
     #: A safety check in its on-time window: due, and late only after this time.
     late_at: datetime | None = None
+    #: The PRN dose a PRN_EFFECT entry reassesses.
+    target_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -190,7 +195,23 @@ def patient_entries(patient: PatientDue, *, now: datetime, scores: dict[str, Tre
     check = _check_entry(patient, now=now, zone=zone)
     if check is not None:
         entries.append(check)
+    entries += [_prn_entry(patient, dose, now=now, zone=zone) for dose in patient.prn_follow_ups]
     return time_order(entries, one_patient=True)
+
+
+def _prn_entry(patient: PatientDue, dose, *, now: datetime, zone: ZoneInfo) -> DueEntry:
+    """Return a PRN dose's effect reassessment as an entry, its override or breach said in words."""
+    amount = "" if dose.dose is None else format(dose.dose.normalize(), "f")
+    marks = "".join([" — OVERRIDE" if dose.is_override else "", " — LIMIT BREACH" if dose.is_breach else ""])
+    item = due.DueItem(PRN_EFFECT, dose.effect_due_at, 0, "", False)
+    return DueEntry(
+        admission=patient.admission, kind=PRN_EFFECT,
+        what=f"PRN effect — {dose.drug} {amount} {dose.dose_unit}{marks}",
+        reason=f"Given {local_time(dose.given_at, zone, date=False)} by {dose.given_by} ({dose.route}): "
+               "reassess its effect",
+        due_at=dose.effect_due_at, status=item.status(now), overdue_minutes=item.overdue_minutes(now),
+        due_in_minutes=_minutes_until(dose.effect_due_at, now), target_id=dose.id,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, literal_column, select, true, union_all
 from sqlalchemy.orm import aliased, selectinload
@@ -23,6 +23,7 @@ from clinic.models import (
     User,
 )
 from clinic.monitoring.queries import SCALES, CurrentAdmission, Recent, newest_id, recent_entries, unnested
+from clinic.prn import queries as prn_queries
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 
@@ -115,6 +116,8 @@ class PatientDue:
     missed_notes: dict[datetime, int] = field(default_factory=dict)
     #: The newest current safety check (its time is in `checks.last_check`).
     last_check_id: int | None = None
+    #: PRN doses whose effect is still to be reassessed (clinic.prn.queries.DoseRow), oldest due first.
+    prn_follow_ups: list = field(default_factory=list)
 
     def next_item(self) -> due.DueItem | None:
         return min(self.items, key=lambda item: item.due_at, default=None)
@@ -123,6 +126,8 @@ class PatientDue:
         minutes = [item.overdue_minutes(now) for item in self.items]
         if self.checks is not None and self.checks.status(now) == "overdue" and self.checks.next_due:
             minutes.append(int((now - self.checks.next_due).total_seconds() // 60))
+        minutes += [int((now - d.effect_due_at).total_seconds() // 60) for d in self.prn_follow_ups
+                    if d.effect_due_at < now]
         return max(minutes, default=0)
 
 
@@ -137,6 +142,9 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     overrides = override_intervals(ids)
     check_times, last_checks = _checks_since(admissions, shift)
     notes = _missed_notes(ids, shift)
+    # A dose for a scale brings that scale's reassessment forward where the rules say so (COWS).
+    treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
+    follow_ups = prn_queries.open_follow_ups(ids)
     result = {}
     for admission in admissions:
         patient = PatientDue(admission)
@@ -146,8 +154,10 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
                     protocol, history.get((admission.id, protocol), []),
                     admitted_at=admission.admitted_at, definition=definition,
                     override=overrides.get((admission.id, protocol)),
+                    prn_doses=treated.get((admission.id, protocol), ()),
                 )
             )
+        patient.prn_follow_ups = [d for d in follow_ups if d.admission_id == admission.id]
         start = max(filter(None, [admission.observation_level_since, admission.admitted_at]))
         # Only this shift's windows are listed as missed; earlier shifts were handed over.
         start = max(start, shift.starts_at)

@@ -1,0 +1,1 @@
+"""As-needed (PRN) medications: orders, doses under their limits, effect follow-up."""
