@@ -37,6 +37,10 @@ HASHED_TABLES = (
     "escalation_update",
     "protocol_override",
     "observation_level_change",
+    "prn_order",
+    "prn_discontinuation",
+    "prn_dose",
+    "prn_effect",
 )
 #: Key of the hash in an audit event's detail: "table:id:sha256".
 DETAIL_KEY = "content_hash"

@@ -1,6 +1,6 @@
 """Write PRN orders, doses and effect reassessments under the order's limits (REFERENCE §7).
 
-Giving a dose reads the doses that count and decides under a lock on the order row, so two
+Giving a dose reads the doses that count and decides under a lock on the admission row, so two
 nurses giving the same order at once cannot both succeed: PostgreSQL takes the row with SELECT …
 FOR UPDATE; SQLite transactions here begin IMMEDIATE (clinic.db), which already serialises writers.
 """
@@ -166,6 +166,7 @@ def create_order(*, by: User, admission: Admission, data: OrderInput, idempotenc
         clinical_at=order.starts_at,
         detail={"after": _order_snapshot(order), "allergy_matches": matches,
                 "supersedes": supersedes.id if supersedes else None},
+        content_of=order,
     )
     if supersedes is not None:
         # The reason fits the column whole: the form allows 200 characters, the prefix takes the rest.
@@ -206,16 +207,26 @@ def _discontinue(*, by: User, order: PrnOrder, reason: str, at: datetime) -> Prn
     db.session.add(row)
     db.session.flush()
     audit.record("discontinue", user=by, object_type="prn_order", object_id=order.id,
-                 patient_id=order.admission.patient_id, clinical_at=at, detail={"reason": reason})
+                 patient_id=order.admission.patient_id, clinical_at=at, detail={"reason": reason},
+                 content_of=row)
     return row
 
 
 def lock_order(order_id: int) -> tuple[PrnOrder | None, datetime | None]:
-    """Return the order, its row locked until the transaction ends (PostgreSQL), and its discontinuation."""
+    """Return the order and its discontinuation, with its admission's row locked (PostgreSQL).
+
+    The lock is on the admission, not the order: the app's database role may not lock rows of the
+    append-only order table (FOR UPDATE needs UPDATE rights, clinic.db_roles), and one lock per
+    patient also serialises a change of order against a dose given under the order it replaces.
+    """
+    admission_id = db.session.scalar(select(PrnOrder.admission_id).where(PrnOrder.id == order_id))
+    if admission_id is None:
+        return None, None
+    db.session.execute(select(Admission.id).where(Admission.id == admission_id).with_for_update())
     row = db.session.execute(
         select(PrnOrder, PrnDiscontinuation.discontinued_at)
         .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
-        .where(PrnOrder.id == order_id).with_for_update(of=PrnOrder)
+        .where(PrnOrder.id == order_id)
         .execution_options(populate_existing=True)
     ).first()
     return (None, None) if row is None else (row[0], row[1])
@@ -291,7 +302,7 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
               dose: Decimal | None, route: str, reason: str, idempotency_key: str,
               prompting_assessment_id: int | None = None, override_reason: str | None = None,
               breach_reason: str | None = None) -> PrnDose:
-    """Chart a dose given, refused or held, deciding under the order's row lock.
+    """Chart a dose given, refused or held, deciding under the admission row lock.
 
     A form submitted twice is caught by the unique idempotency key at INSERT (IntegrityError), or,
     when the first submission's dose now makes this one too soon, before the refusal.
@@ -365,6 +376,7 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
                 "dose": None if dose is None else str(dose), "unit": order.dose_unit, "route": record.route,
                 "reason": reason, "override": override_rule, "override_reason": record.override_reason,
                 "breach": breach_rule, "breach_reason": record.breach_reason},
+        content_of=record,
     )
     if breach_rule is not None:
         raise_automatic(
@@ -437,7 +449,8 @@ def record_effect(*, by: User, dose: PrnDose, assessed_at: datetime, effect: str
     audit.record("create", user=by, object_type="prn_effect", object_id=row.id,
                  patient_id=admission.patient_id, clinical_at=assessed_at,
                  detail={"dose": dose.id, "effect": effect, "side_effects": list(side_effects),
-                         "note": row.note, "assessment": assessment_id})
+                         "note": row.note, "assessment": assessment_id},
+                 content_of=row)
     return row
 
 
