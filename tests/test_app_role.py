@@ -102,6 +102,7 @@ def test_the_app_works_as_that_role(app, role_app, make_admission, make_user):
     nurse = make_user("nurse", username="role.nurse")
     make_user("admin", username="role.admin")
     charge = make_user("charge_nurse", username="role.charge")
+    physician_id = make_user("physician", username="role.physician").id
     admission_id, nurse_id = admission.id, nurse.id
     db.session.commit()
 
@@ -140,6 +141,18 @@ def test_the_app_works_as_that_role(app, role_app, make_admission, make_user):
         by = db.session.get(User, charge.id)
         rounds.change_observation_level(by=by, admission=current, level="intermittent_15",
                                         reason="Unsettled")
+        # PRN: the order, a dose under its lock, and a discontinuation, all as the app's role.
+        from clinic.prn import services as prn
+        from tests.prn_helpers import give, make_order
+
+        physician = db.session.get(User, physician_id)
+        order = make_order(current, physician)
+        dose = give(current, db.session.get(User, nurse_id), order)
+        assert dose.outcome == "given"
+        prn.discontinue(by=physician, order=order, reason="Symptoms settled")
+        db.session.commit()
+        current = db.session.get(Admission, admission_id)
+        by = db.session.get(User, charge.id)
         admissions.discharge(by=by, admission=current, discharged_at=utc_now() - timedelta(minutes=1),
                              disposition="home", note=None)
         db.session.commit()
