@@ -12,6 +12,7 @@ from clinic.models.monitoring import (
     SafetyCheck,
 )
 from clinic.models.patient import Admission, AdmissionSubstance, BedMove, Patient
+from clinic.models.trends import TrendReview
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import LoginThrottle, User, UserSession
 
@@ -34,6 +35,7 @@ __all__ = [
     "LoginThrottle",
     "NursingNote",
     "Patient",
+    "TrendReview",
     "Unit",
     "User",
     "UserSession",

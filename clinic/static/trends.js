@@ -1,0 +1,34 @@
+// Timeline points: show a point's value, time and author on tap, click, focus or hover
+// (a tablet has no hover); arrow keys move between neighbouring points of the same series.
+(function () {
+  "use strict";
+  function ready(fn) {
+    if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
+  }
+  ready(function () {
+    var chart = document.querySelector(".timeline-chart");
+    var readout = document.getElementById("readout");
+    if (!chart || !readout) { return; }
+    var selected = null;
+    function show(point) {
+      if (!point || !point.classList || !point.classList.contains("pt")) { return; }
+      if (selected) { selected.classList.remove("selected"); }
+      selected = point;
+      point.classList.add("selected");
+      readout.textContent = point.getAttribute("aria-label");
+    }
+    chart.addEventListener("click", function (event) { show(event.target); if (event.target.focus) { event.target.focus(); } });
+    chart.addEventListener("focusin", function (event) { show(event.target); });
+    chart.addEventListener("mouseover", function (event) { show(event.target); });
+    chart.addEventListener("keydown", function (event) {
+      var point = event.target;
+      if (!point.classList || !point.classList.contains("pt")) { return; }
+      if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") { return; }
+      var series = Array.prototype.filter.call(point.classList, function (c) { return c.indexOf("s-") === 0 || c.indexOf("m-") === 0; })[0];
+      var peers = chart.querySelectorAll(".pt." + series);
+      var index = Array.prototype.indexOf.call(peers, point);
+      var next = peers[index + (event.key === "ArrowRight" ? 1 : -1)];
+      if (next) { next.focus(); event.preventDefault(); }
+    });
+  });
+})();

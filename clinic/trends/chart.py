@@ -1,0 +1,304 @@
+"""The timeline chart: one ReportLab Drawing, rendered to SVG for the page and drawn in the PDF.
+
+Every value sits at its real time on one shared axis (clinic.scoring.trends.TimeAxis); runs are
+broken where the next reading came later than its expected interval; a range with more readings
+than the panel has room for is thinned keeping each slice's lowest and highest. Each plotted
+point carries its value, time and author as an accessible label, and is focusable on the page.
+Shapes and letters, not only colours, tell normal, abnormal, corrected, override and breach apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from xml.dom.minidom import Element
+
+from markupsafe import Markup
+from reportlab.graphics import renderSVG
+from reportlab.graphics.shapes import Drawing, Group, Line, PolyLine, Rect, String
+from reportlab.lib import colors
+
+from clinic.scoring.trends import Point, TimeAxis, detox_day_starts, downsample, split_at_gaps
+from clinic.trends.model import EventMark, Panel, Timeline
+
+FONT = "Helvetica"
+BOLD = "Helvetica-Bold"
+LEFT = 104
+RIGHT = 14
+HEAD = 30
+FOOT = 30
+PANEL = 66
+GAP = 12
+LANE = 34
+#: Points per panel column: thinning starts when readings are closer than this many units.
+COLUMN = 5
+MARK = 6
+
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#616e7c")
+GRID = colors.HexColor("#d9dee3")
+DAY_LINE = colors.HexColor("#7b8794")
+SERIES_COLOURS = [colors.HexColor("#1d4e89"), colors.HexColor("#a23b72"), colors.HexColor("#2f7d32")]
+ABNORMAL = colors.HexColor("#b3261e")
+BAND_FILLS = {
+    "normal": colors.HexColor("#e3f1e6"),
+    "mild": colors.HexColor("#f3f7e8"),
+    "low": colors.HexColor("#f3f7e8"),
+    "moderate": colors.HexColor("#fdf3d9"),
+    "medium": colors.HexColor("#fdf3d9"),
+    "severe": colors.HexColor("#fbe3df"),
+    "high": colors.HexColor("#fbe3df"),
+}
+
+
+@dataclass
+class ChartSize:
+    width: float = 960
+    panel: float = PANEL
+    font: float = 8.5
+    #: On the page each point is a focusable element; the PDF needs none of that.
+    interactive: bool = True
+
+
+def build(timeline: Timeline, size: ChartSize | None = None) -> Drawing:
+    """Draw the timeline's panels stacked on one time axis."""
+    size = size or ChartSize()
+    lanes = [lane for lane in (timeline.events, timeline.doses) if lane is not None]
+    height = HEAD + FOOT + len(timeline.panels) * (size.panel + GAP) + len(lanes) * (LANE + GAP)
+    drawing = Drawing(size.width, height)
+    axis = TimeAxis(timeline.start, timeline.end, LEFT, size.width - LEFT - RIGHT)
+    _day_boundaries(drawing, timeline, axis, size, height)
+    _time_ticks(drawing, timeline, axis, size)
+    top = height - HEAD
+    for panel in timeline.panels:
+        drawing.add(_panel(panel, axis, size, top))
+        top -= size.panel + GAP
+    for lane in lanes:
+        drawing.add(_lane(lane, axis, size, top))
+        top -= LANE + GAP
+    return drawing
+
+
+def _text(x, y, text, size, *, anchor="start", colour=INK, bold=False) -> String:
+    return String(x, y, text, fontName=BOLD if bold else FONT, fontSize=size, fillColor=colour,
+                  textAnchor=anchor)
+
+
+def _day_boundaries(drawing, timeline: Timeline, axis: TimeAxis, size: ChartSize, height: float) -> None:
+    for number, start in enumerate(detox_day_starts(timeline.admitted_at, timeline.end), start=1):
+        if not axis.contains(start):
+            continue
+        x = axis.x(start)
+        drawing.add(Line(x, FOOT - 4, x, height - HEAD + 4, strokeColor=DAY_LINE, strokeWidth=0.8,
+                         strokeDashArray=[3, 2]))
+        label = f"Day {number}"
+        hours = timeline.hours_since_use(start)
+        if hours is not None:
+            label += f" · {hours} h since use"
+        drawing.add(_text(x + 2, height - HEAD + 8, label, size.font, bold=True))
+
+
+def _tick_step(span: timedelta) -> timedelta:
+    for limit, step in ((timedelta(hours=13), timedelta(hours=1)), (timedelta(hours=25), timedelta(hours=3)),
+                        (timedelta(hours=73), timedelta(hours=6)), (timedelta(days=8), timedelta(hours=12))):
+        if span <= limit:
+            return step
+    return timedelta(days=1)
+
+
+def _time_ticks(drawing, timeline: Timeline, axis: TimeAxis, size: ChartSize) -> None:
+    step = _tick_step(timeline.end - timeline.start)
+    local_start = timeline.start.astimezone(timeline.zone)
+    # Ticks fall on whole local hours that are multiples of the step.
+    hours = int(step.total_seconds() // 3600)
+    first = local_start.replace(minute=0, second=0, microsecond=0)
+    while first < local_start or first.hour % hours:
+        first += timedelta(hours=1)
+    tick = first
+    while tick <= timeline.end:
+        x = axis.x(tick)
+        drawing.add(Line(x, FOOT, x, FOOT - 4, strokeColor=MUTED, strokeWidth=0.6))
+        label = tick.strftime("%H:%M") if tick.hour or step < timedelta(hours=6) else tick.strftime("%d %b")
+        if step >= timedelta(hours=12) and tick.hour == 0:
+            label = tick.strftime("%d %b")
+        drawing.add(_text(x, FOOT - 13, label, size.font - 0.5, anchor="middle", colour=MUTED))
+        tick = (tick.astimezone(timeline.zone) + step).astimezone(timeline.zone)
+    zone_name = timeline.end.astimezone(timeline.zone).strftime("%Z")
+    drawing.add(_text(LEFT - 6, FOOT - 13, f"time ({zone_name})", size.font - 0.5, anchor="end", colour=MUTED))
+
+
+def _y_range(panel: Panel) -> tuple[float, float]:
+    low, high = panel.floor, panel.ceiling
+    for series in panel.series:
+        for point in series.points:
+            low, high = min(low, float(point.value)), max(high, float(point.value))
+    if high - low < 1:
+        high = low + 1
+    return low, high
+
+
+def _panel(panel: Panel, axis: TimeAxis, size: ChartSize, top: float) -> Group:
+    group = Group()
+    bottom = top - size.panel
+    low, high = _y_range(panel)
+
+    def y(value) -> float:
+        return bottom + (float(value) - low) / (high - low) * size.panel
+
+    group.add(Rect(axis.left, bottom, axis.width, size.panel, fillColor=colors.white, strokeColor=GRID,
+                   strokeWidth=0.6))
+    for band in panel.bands:
+        b_low, b_high = max(band.low, low), min(band.high, high)
+        if b_high <= b_low:
+            continue
+        group.add(Rect(axis.left, y(b_low), axis.width, y(b_high) - y(b_low),
+                       fillColor=BAND_FILLS.get(band.kind, BAND_FILLS["normal"]), strokeColor=None))
+        group.add(_text(axis.left + axis.width - 3, y(b_high) - size.font, band.label, size.font - 1.5,
+                        anchor="end", colour=MUTED))
+    group.add(_text(4, top - size.font - 1, panel.title, size.font, bold=True))
+    if panel.subtitle:
+        group.add(_text(4, top - 2 * size.font - 3, panel.subtitle, size.font - 1, colour=MUTED))
+    group.add(_text(LEFT - 4, top - size.font, _number(high), size.font - 1, anchor="end", colour=MUTED))
+    group.add(_text(LEFT - 4, bottom + 1, _number(low), size.font - 1, anchor="end", colour=MUTED))
+    if not any(series.points for series in panel.series):
+        group.add(_text(axis.left + 8, bottom + size.panel / 2 - 3, "Nothing charted in this range",
+                        size.font, colour=MUTED))
+    columns = max(1, int(axis.width / COLUMN))
+    for index, series in enumerate(panel.series):
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        for run in split_at_gaps(series.points, series.expected):
+            shown = downsample(run, axis, columns)
+            if len(shown) > 1:
+                coords = [c for p in shown for c in (axis.x(p.at), y(p.value))]
+                group.add(PolyLine(coords, strokeColor=colour, strokeWidth=1.2))
+            for point in shown:
+                group.add(_point(point, axis.x(point.at), y(point.value), colour, size, series.key))
+    return group
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _point(point: Point, x: float, y: float, colour, size: ChartSize, key: str) -> Rect:
+    fact = point.ref
+    half = MARK / 2
+    if fact.corrected:
+        shape = Rect(x - half, y - half, MARK, MARK, fillColor=colors.white, strokeColor=colour,
+                     strokeWidth=1.6)
+    elif fact.abnormal:
+        shape = Rect(x - half, y - half, MARK, MARK, fillColor=ABNORMAL, strokeColor=None)
+    else:
+        shape = Rect(x - half, y - half, MARK, MARK, rx=half, ry=half, fillColor=colour, strokeColor=None)
+    if size.interactive:
+        kinds = " ".join(filter(None, ["pt", f"s-{key}", "corrected" if fact.corrected else "",
+                                       "abnormal" if fact.abnormal else ""]))
+        shape._svgAttrs = {"class": kinds, "tabindex": "0", "role": "img", "aria-label": fact.label,
+                           "data-t": point.at.isoformat()}
+    return shape
+
+
+def _lane(lane, axis: TimeAxis, size: ChartSize, top: float) -> Group:
+    group = Group()
+    bottom = top - LANE
+    group.add(Rect(axis.left, bottom, axis.width, LANE, fillColor=colors.white, strokeColor=GRID,
+                   strokeWidth=0.6))
+    group.add(_text(4, top - size.font - 1, lane.title, size.font, bold=True))
+    if lane.subtitle:
+        group.add(_text(4, top - 2 * size.font - 3, lane.subtitle, size.font - 1, colour=MUTED))
+    if not lane.marks:
+        group.add(_text(axis.left + 8, bottom + LANE / 2 - 3, lane.empty, size.font, colour=MUTED))
+    for row, mark in _stagger(lane.marks, axis):
+        x = axis.x(mark.at)
+        y = bottom + 5 + row * 13
+        group.add(Line(x, bottom, x, y, strokeColor=MUTED, strokeWidth=0.5))
+        group.add(_mark(mark, x, y, size))
+        if mark.text:
+            group.add(_text(x + 6, y + 1, mark.text, size.font - 1.5, colour=INK))
+    return group
+
+
+def _stagger(marks: list[EventMark], axis: TimeAxis) -> list[tuple[int, EventMark]]:
+    """Put marks on alternating rows where their labels would overlap."""
+    placed, last_x = [], {0: -1e9, 1: -1e9}
+    for mark in sorted(marks, key=lambda m: m.at):
+        x = axis.x(mark.at)
+        row = 0 if x - last_x[0] > 44 else (1 if x - last_x[1] > 44 else 0)
+        last_x[row] = x
+        placed.append((row, mark))
+    return placed
+
+
+def _mark(mark: EventMark, x: float, y: float, size: ChartSize) -> Group:
+    group = Group()
+    half = 4.5
+    fill = {"danger": ABNORMAL, "warning": colors.HexColor("#b7791f")}.get(mark.tone, SERIES_COLOURS[0])
+    hollow = mark.tone == "hollow"
+    shape = Rect(x - half, y - half, 2 * half, 2 * half, fillColor=colors.white if hollow else fill,
+                 strokeColor=ABNORMAL if hollow else None, strokeWidth=1.4)
+    if size.interactive:
+        shape._svgAttrs = {"class": f"pt mark m-{mark.kind}", "tabindex": "0", "role": "img",
+                           "aria-label": mark.label, "data-t": mark.at.isoformat()}
+    group.add(shape)
+    group.add(_text(x, y - 3, mark.symbol, 6.5, anchor="middle",
+                    colour=ABNORMAL if hollow else colors.white, bold=True))
+    return group
+
+
+# --- SVG for the page ----------------------------------------------------------------------------
+
+_STYLE_KEEP = {"fill", "stroke", "stroke-width", "stroke-dasharray", "font-family", "font-size",
+               "text-anchor"}
+_DEFAULTS = {("stroke-width", "1"), ("stroke", "none"), ("fill", "None")}
+_RGB = re.compile(r"rgb\(([\d.]+)%,([\d.]+)%,([\d.]+)%\)")
+
+
+def _hex(value: str) -> str:
+    match = _RGB.fullmatch(value.strip())
+    if not match:
+        return value.strip()
+    return "#" + "".join(f"{round(float(part) * 2.55):02x}" for part in match.groups())
+
+
+def _restyle(element: Element) -> None:
+    """Turn inline styles into presentation attributes: the CSP refuses inline style."""
+    style = element.getAttribute("style")
+    if style:
+        element.removeAttribute("style")
+        for declaration in style.split(";"):
+            name, _, value = declaration.partition(":")
+            name, value = name.strip(), _hex(value)
+            if name == "fill" and value == "None":
+                element.setAttribute("fill", "none")
+            elif name in _STYLE_KEEP and (name, value) not in _DEFAULTS:
+                element.setAttribute(name, value)
+    for child in element.childNodes:
+        if isinstance(child, Element):
+            _restyle(child)
+
+
+def to_svg(drawing: Drawing, title: str) -> Markup:
+    """Render the drawing as inline SVG markup that scales to its container."""
+    canvas = renderSVG.SVGCanvas((drawing.width, drawing.height))
+    renderSVG.draw(drawing, canvas, 0, 0)
+    root = canvas.svg
+    for name in ("title", "desc"):
+        for node in root.getElementsByTagName(name):
+            root.removeChild(node)
+    root.removeAttribute("width")
+    root.removeAttribute("height")
+    root.setAttribute("class", "timeline-chart")
+    root.setAttribute("role", "group")
+    root.setAttribute("aria-label", title)
+    # The clip path only trims the drawing's own edges (its style is dropped with the others).
+    for clip in root.getElementsByTagName("clipPath"):
+        root.removeChild(clip)
+    _restyle(root)
+    return Markup(root.toxml())
+
+
+def x_of(timeline: Timeline, at: datetime, width: float = 960) -> float:
+    """Return where `at` is drawn on a chart of `width` (for the tests and the page's scripts)."""
+    return TimeAxis(timeline.start, timeline.end, LEFT, width - LEFT - RIGHT).x(at)
