@@ -1,7 +1,7 @@
 """physicians' trend review sign-off
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0011
 Create Date: 2026-12-01 22:20:00
 
 Append-only: a review is never edited or withdrawn; the newest row per admission is the last one.
@@ -14,7 +14,7 @@ from clinic.db import append_only_ddl, drop_append_only_ddl
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0005'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
