@@ -10,9 +10,8 @@ Shapes and letters, not only colours, tell normal, abnormal, corrected, override
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from xml.dom.minidom import Element
 
 from markupsafe import Markup
@@ -126,7 +125,8 @@ def _time_ticks(drawing, timeline: Timeline, axis: TimeAxis, size: ChartSize) ->
         drawing.add(_text(x, FOOT - 13, label, size.font - 0.5, anchor="middle", colour=MUTED))
         tick = (tick.astimezone(timeline.zone) + step).astimezone(timeline.zone)
     zone_name = timeline.end.astimezone(timeline.zone).strftime("%Z")
-    drawing.add(_text(LEFT - 6, FOOT - 13, f"time ({zone_name})", size.font - 0.5, anchor="end", colour=MUTED))
+    drawing.add(_text(LEFT - 6, FOOT - 13, f"time ({zone_name})", size.font - 0.5, anchor="end",
+                      colour=MUTED))
 
 
 def _y_range(panel: Panel) -> tuple[float, float]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from clinic.models.charting import from_tenths
 from clinic.models.patient import PROTOCOLS
+from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES
 from clinic.scoring import ciwa_ar, ciwa_b, cows
 from clinic.scoring.due import OBSERVATION_LEVELS, DueDefinition
 from clinic.scoring.trends import Dose, Point, summarise_days
@@ -234,7 +235,8 @@ def build_timeline(admission, rows: TrendRows, definition: DueDefinition) -> Tim
         Panel("temperature", "Temperature", "°C", 35.5, 38.5, [normal_band("temperature")],
               [series("temperature", "Temperature", "°C")]),
         Panel("spo2", "SpO2", f"% · scale {scale_in_use} in use", 88, 100,
-              [Band(float(spo2_low), float(spo2_high), f"scale {scale_in_use} normal {spo2_low}–{spo2_high}")],
+              [Band(float(spo2_low), float(spo2_high),
+                    f"scale {scale_in_use} normal {spo2_low}–{spo2_high}")],
               [series("spo2", "SpO2", "%")]),
         Panel("news2", "NEWS2", "not validated for withdrawal", 0, 8,
               [Band(lo, hi, f"{name} {lo}–{hi}", name) for lo, hi, name in NEWS2_BANDS],
@@ -247,8 +249,48 @@ def build_timeline(admission, rows: TrendRows, definition: DueDefinition) -> Tim
     return Timeline(
         start=rows.start, end=rows.end, zone=zone, admitted_at=admission.admitted_at,
         last_use_at=max((s.last_use_at for s in admission.substances if s.last_use_at), default=None),
-        panels=panels, events=_events(rows, zone),
+        panels=panels, events=_events(rows, zone), doses=_dose_lane(rows.doses, zone),
+        dose_facts=[Dose(d.given_at, d.drug, d.dose or Decimal(0), d.dose_unit, d.is_override, d.is_breach)
+                    for d in rows.doses if d.outcome == GIVEN],
     )
+
+
+def _amount(dose) -> str:
+    return f"{dose.dose.normalize():f} {dose.dose_unit}" if dose.dose is not None else dose.dose_unit
+
+
+def _dose_lane(doses, zone: ZoneInfo) -> Lane:
+    """Mark each PRN dose at its time: P given, O override, ! limit breach, R refused, H held."""
+    marks = []
+    for d in doses:
+        amount = f"{_amount(d)} {d.route}"
+        parts = [f"PRN {d.drug} {amount}", OUTCOMES.get(d.outcome, d.outcome).lower(),
+                 when(d.given_at, zone), d.given_by]
+        if d.outcome != GIVEN:
+            symbol, tone = ("R" if d.outcome == "refused" else "H"), "warning"
+            parts.append(f"reason: {d.reason}")
+        elif d.is_breach:
+            symbol, tone = "!", "danger"
+            parts.append(f"LIMIT BREACH ({d.breach_rule}): {d.breach_reason}")
+        elif d.is_override:
+            symbol, tone = "O", "hollow"
+            parts.append(f"override ({d.override_rule}): {d.override_reason}")
+        else:
+            symbol, tone = "P", ""
+        effect = ""
+        if d.effect:
+            effect = EFFECTS.get(d.effect, d.effect).lower()
+            parts.append(f"effect {effect} at {when(d.effect_at, zone)}")
+        elif d.outcome == GIVEN:
+            parts.append("effect not yet recorded")
+        text = d.drug if not effect else f"{d.drug} → {effect}"
+        cell = amount if d.outcome == GIVEN else OUTCOMES.get(d.outcome, d.outcome).split()[0].lower()
+        if d.is_breach:
+            cell += " ! breach"
+        elif d.is_override:
+            cell += " (override)"
+        marks.append(EventMark(d.given_at, "prn", symbol, " · ".join(parts), text, tone, cell))
+    return Lane("PRN doses", "P given · O override · ! breach", marks, "No PRN doses in this range")
 
 
 def _scale_panel(scale: str, assessments, zone: ZoneInfo, definition: DueDefinition) -> Panel:
@@ -262,7 +304,8 @@ def _scale_panel(scale: str, assessments, zone: ZoneInfo, definition: DueDefinit
         points.append(Point(row.observed_at, row.total, Fact(
             f"{label} {row.total}{band} · {when(row.observed_at, zone)} · {row.author}{_suffix(row)}",
             corrected=row.corrected, abnormal=severe)))
-    bands = [Band(lo, hi, f"{name} {lo}–{hi}", name.split()[-1]) for lo, hi, name in SCALE_BANDS.get(scale, ())]
+    bands = [Band(lo, hi, f"{name} {lo}–{hi}", name.split()[-1])
+             for lo, hi, name in SCALE_BANDS.get(scale, ())]
     subtitle = "symptom burden (unvalidated)" if scale == "ketamine" else "total"
     return Panel(scale, label.split(" (")[0], subtitle, 0, SCALE_CEILING.get(scale, 20), bands,
                  [Series(scale, label, points, _scale_expected(scale, definition))])
@@ -272,21 +315,19 @@ def _events(rows: TrendRows, zone: ZoneInfo) -> Lane:
     marks = []
     for e in rows.escalations:
         how = "automatic" if e.automatic else "by hand"
-        marks.append(EventMark(e.raised_at, "escalation", "E",
-                               f"Escalation ({e.level}, {how}): {e.reason} · {when(e.raised_at, zone)} · {e.author}",
-                               e.level, "danger"))
+        label = f"Escalation ({e.level}, {how}): {e.reason} · {when(e.raised_at, zone)} · {e.author}"
+        marks.append(EventMark(e.raised_at, "escalation", "E", label, e.level, "danger"))
     for a in rows.assessments:
         if a.self_harm_thoughts or (a.suicide_risk and a.suicide_risk != "none"):
             risk = f"risk {a.suicide_risk}" if a.suicide_risk else "thoughts of self-harm"
-            marks.append(EventMark(a.observed_at, "suicide", "S",
-                                   f"Suicide-risk screen positive ({risk}) · {when(a.observed_at, zone)} · {a.author}",
-                                   risk, "danger"))
+            label = f"Suicide-risk screen positive ({risk}) · {when(a.observed_at, zone)} · {a.author}"
+            marks.append(EventMark(a.observed_at, "suicide", "S", label, risk, "danger"))
     for c in rows.level_changes:
         level = OBSERVATION_LEVELS.get(c.level, c.level)
-        marks.append(EventMark(c.changed_at, "observation", "O",
+        marks.append(EventMark(c.changed_at, "observation", "L",
                                f"Observation level: {level} · {when(c.changed_at, zone)} · {c.author}",
                                level.split(" (")[0], "warning"))
-    return Lane("Events", "E escalation · S risk · O obs level", marks, "No escalations, positive screens "
+    return Lane("Events", "E escal. · S risk · L obs level", marks, "No escalations, positive screens "
                 "or observation changes in this range")
 
 

@@ -25,6 +25,7 @@ from clinic.models import (
     User,
     VitalSigns,
 )
+from clinic.prn.queries import doses_for
 
 
 def load_admission(admission_id: int) -> Admission | None:
@@ -116,5 +117,6 @@ def trend_rows(admission: Admission, start: datetime, end: datetime) -> TrendRow
         escalations=run(_ESCALATIONS, params).all(),
         level_changes=run(_LEVEL_CHANGES, params).all(),
         reviews=run(_REVIEWS, {"admission_id": admission.id}).all(),
-        doses=[],
+        # Entered-in-error doses are left off the trends like every other retracted entry.
+        doses=[d for d in doses_for([admission.id], start, end) if not d.entered_in_error],
     )

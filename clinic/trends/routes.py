@@ -64,7 +64,8 @@ def choose_window(admission: Admission, args, now: datetime) -> Window:
     end = _stay_end(admission, now)
     error = None
     if code == "custom":
-        start, chosen_end = _parse_local(args.get("from", ""), admission), _parse_local(args.get("to", ""), admission)
+        start = _parse_local(args.get("from", ""), admission)
+        chosen_end = _parse_local(args.get("to", ""), admission)
         if start is None or chosen_end is None:
             error = "Give both the start and the end of the range (date and time)."
         elif chosen_end <= start:
@@ -103,7 +104,8 @@ def _common(admission: Admission, window: Window, rows, tab: str) -> dict:
     zone = admission.unit.zone
     return dict(admission=admission, window=window, ranges=RANGES, tab=tab, now=utc_now(),
                 review_overdue=REVIEW_OVERDUE, zone=zone,
-                reviews=rows.reviews, review_form=ReviewForm() if current_user.has_role("physician") else None,
+                reviews=rows.reviews,
+                review_form=ReviewForm() if current_user.has_role("physician") else None,
                 from_value=to_local_input(window.start, zone), to_value=to_local_input(window.end, zone),
                 range_args={"range": window.code} | ({"from": to_local_input(window.start, zone),
                                                         "to": to_local_input(window.end, zone)}
