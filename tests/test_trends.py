@@ -330,3 +330,32 @@ def test_other_roles_cannot_open_the_trends(client, auth, stay):
     auth.login_as("admin")
     for url in ("trends", "trends/flowsheet", "trends/days", "trends.pdf"):
         assert client.get(f"/admissions/{admission.id}/{url}").status_code == 403
+
+
+def test_board_shows_the_last_review_and_flags_none_in_24_hours(app, client, auth, stay, make_admission,
+                                                                make_user):
+    from clinic.trends.services import record_review
+
+    reviewed, _nurse = stay
+    stale = make_admission(unit=reviewed.unit, hours_ago=50, family_name="Stale")
+    never = make_admission(unit=reviewed.unit, hours_ago=5, family_name="Never")
+    physician = make_user("physician", display_name="Dr Rowe")
+    record_review(by=physician, admission=reviewed, comment=None, idempotency_key=uuid.uuid4().hex)
+    record_review(by=physician, admission=stale, comment=None, idempotency_key=uuid.uuid4().hex)
+    db.session.commit()
+    auth.login_as("nurse")
+
+    def line(html, name):
+        start = html.index(name.upper())
+        return html[start:html.index("</td>", start)]
+
+    from clinic.trends import board
+    with app.test_request_context():
+        # A day and more later, the same review no longer counts.
+        cells = board.ReviewCells([reviewed.id, stale.id, never.id], utc_now() + timedelta(hours=25))
+        assert "not reviewed in 24 h" in cells(stale.id) and "by Dr Rowe" in cells(stale.id)
+
+    html = client.get(f"/units/{reviewed.unit_id}/board").get_data(as_text=True)
+    assert "Trends reviewed 0 min ago by Dr Rowe" in line(html, "Trendsworth")
+    assert "not reviewed in 24 h" not in line(html, "Trendsworth")
+    assert "not reviewed in 24 h" in line(html, "Never") and "Trends not reviewed yet" in line(html, "Never")

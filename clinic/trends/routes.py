@@ -18,14 +18,13 @@ from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring.services import definition_for
 from clinic.timefmt import from_local, to_local_input
 from clinic.trends import bp, chart, pdf, queries
+from clinic.trends.board import REVIEW_OVERDUE
 from clinic.trends.forms import ReviewForm
 from clinic.trends.model import VITALS, build_timeline, day_summaries
 from clinic.trends.services import ReviewError, record_review
 
 RANGES = {"shift": "This shift", "24h": "24 h", "72h": "72 h", "stay": "Whole stay", "custom": "Chosen range"}
 DEFAULT_RANGE = "72h"
-#: The board and the trend pages flag a patient whose trends nobody reviewed for this long.
-REVIEW_OVERDUE = timedelta(hours=24)
 SCORE_LABELS = {"news2": "NEWS2", "ciwa_ar": "CIWA-Ar", "cows": "COWS", "ciwa_b": "CIWA-B",
                 "ketamine": "Ketamine checklist (unvalidated)"}
 #: The flowsheet shows at most this much per page, paging back through the stay.
