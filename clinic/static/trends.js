@@ -17,7 +17,22 @@
       point.classList.add("selected");
       readout.textContent = point.getAttribute("aria-label");
     }
-    chart.addEventListener("click", function (event) { show(event.target); if (event.target.focus) { event.target.focus(); } });
+    // A fingertip is wider than a point: a tap near one (within 24 px) picks the nearest.
+    function nearest(x, y) {
+      var best = null, bestDistance = 24 * 24;
+      Array.prototype.forEach.call(chart.querySelectorAll(".pt"), function (point) {
+        var box = point.getBoundingClientRect();
+        var dx = box.left + box.width / 2 - x, dy = box.top + box.height / 2 - y;
+        var distance = dx * dx + dy * dy;
+        if (distance < bestDistance) { best = point; bestDistance = distance; }
+      });
+      return best;
+    }
+    chart.addEventListener("click", function (event) {
+      var point = event.target.classList && event.target.classList.contains("pt")
+        ? event.target : nearest(event.clientX, event.clientY);
+      if (point) { show(point); point.focus(); }
+    });
     chart.addEventListener("focusin", function (event) { show(event.target); });
     chart.addEventListener("mouseover", function (event) { show(event.target); });
     chart.addEventListener("keydown", function (event) {

@@ -164,7 +164,7 @@ def _suffix(row) -> str:
     return f" ({', '.join(notes)})" if notes else ""
 
 
-def _vital_points(rows, key: str, label: str, unit: str, zone: ZoneInfo) -> list[Point]:
+def _vital_points(rows, key: str, label: str, unit: str, stamps: dict) -> list[Point]:
     points = []
     for row in rows:
         value = vital_value(row, key)
@@ -178,7 +178,7 @@ def _vital_points(rows, key: str, label: str, unit: str, zone: ZoneInfo) -> list
         abnormal = is_abnormal(key, value, row.spo2_scale)
         flag = " — outside normal" if abnormal else ""
         points.append(Point(row.observed_at, value, _VitalFact(
-            f"{label} {shown}{flag} · {when(row.observed_at, zone)} · {row.author}{_suffix(row)}",
+            f"{label} {shown}{flag} · {stamps[row.id]}",
             corrected=row.corrected, abnormal=abnormal, band=row.news2_band)))
     return points
 
@@ -214,9 +214,11 @@ def build_timeline(admission, rows: TrendRows, definition: DueDefinition) -> Tim
     zone = admission.unit.zone
     vitals = rows.vitals
     expected_vitals = _vitals_expected(definition)
+    # Time, author and marks of each set, written once for its six values.
+    stamps = {row.id: f"{when(row.observed_at, zone)} · {row.author}{_suffix(row)}" for row in vitals}
 
     def series(key, label, unit, short=None):
-        return Series(key, short or label, _vital_points(vitals, key, label, unit, zone), expected_vitals)
+        return Series(key, short or label, _vital_points(vitals, key, label, unit, stamps), expected_vitals)
 
     def normal_band(key, label="normal"):
         low, high = NORMAL[key]

@@ -90,8 +90,8 @@ def timeline_pdf(admission, timeline: Timeline, rows, *, printed_by: str, paper:
     drawing = chart.build(timeline, chart.ChartSize(width=doc.width, panel=44, font=7, interactive=False))
     story = [Paragraph(heading, styles["Normal"]), Paragraph(allergies, styles["Normal"]),
              Paragraph(span, styles["Normal"]), Spacer(1, 3 * mm), _Scaled(drawing),
-             Paragraph("● normal · ■ outside normal · hollow square: corrected value · lines break where a reading came "
-                       "later than expected", styles["Italic"])]
+             Paragraph("● normal · ■ outside normal · hollow square: corrected value · lines break where "
+                       "a reading came later than expected", styles["Italic"])]
     footer = (f"{admission.unit.name} · printed {when(utc_now(), zone)} "
               f"{utc_now().astimezone(zone).strftime('%Z')} by {printed_by}")
     doc.build(story, canvasmaker=_NumberedCanvas.make(footer))
