@@ -54,10 +54,27 @@ BAND_FILLS = {
 }
 
 
-class _Marker(Rect):
-    """A Rect set without ReportLab's per-attribute checks: a chart holds thousands, all ours."""
+_SAMPLES = {Rect: lambda: Rect(0, 0, 1, 1), Line: lambda: Line(0, 0, 1, 1), String: lambda: String(0, 0, ""),
+            PolyLine: lambda: PolyLine([])}
+_DEFAULTS: dict[type, dict] = {}
 
-    __setattr__ = object.__setattr__
+
+def _shape(cls, **props):
+    """Make a ReportLab shape without its per-attribute checks: a chart holds a thousand, all ours."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = dict(_SAMPLES[cls]().__dict__)
+    shape = cls.__new__(cls)
+    shape.__dict__.update(defaults, **props)
+    return shape
+
+
+def _rect(x, y, width, height, **props) -> Rect:
+    return _shape(Rect, x=x, y=y, width=width, height=height, **props)
+
+
+def _line(x1, y1, x2, y2, **props) -> Line:
+    return _shape(Line, x1=x1, y1=y1, x2=x2, y2=y2, **props)
 
 
 @dataclass
@@ -89,8 +106,8 @@ def build(timeline: Timeline, size: ChartSize | None = None) -> Drawing:
 
 
 def _text(x, y, text, size, *, anchor="start", colour=INK, bold=False) -> String:
-    return String(x, y, text, fontName=BOLD if bold else FONT, fontSize=size, fillColor=colour,
-                  textAnchor=anchor)
+    return _shape(String, x=x, y=y, text=text, fontName=BOLD if bold else FONT, fontSize=size,
+                  fillColor=colour, textAnchor=anchor)
 
 
 def _day_boundaries(drawing, timeline: Timeline, axis: TimeAxis, size: ChartSize, height: float) -> None:
@@ -98,7 +115,7 @@ def _day_boundaries(drawing, timeline: Timeline, axis: TimeAxis, size: ChartSize
         if not axis.contains(start):
             continue
         x = axis.x(start)
-        drawing.add(Line(x, FOOT - 4, x, height - HEAD + 4, strokeColor=DAY_LINE, strokeWidth=0.8,
+        drawing.add(_line(x, FOOT - 4, x, height - HEAD + 4, strokeColor=DAY_LINE, strokeWidth=0.8,
                          strokeDashArray=[3, 2]))
         label = f"Day {number}"
         hours = timeline.hours_since_use(start)
@@ -126,7 +143,7 @@ def _time_ticks(drawing, timeline: Timeline, axis: TimeAxis, size: ChartSize) ->
     tick = first
     while tick <= timeline.end:
         x = axis.x(tick)
-        drawing.add(Line(x, FOOT, x, FOOT - 4, strokeColor=MUTED, strokeWidth=0.6))
+        drawing.add(_line(x, FOOT, x, FOOT - 4, strokeColor=MUTED, strokeWidth=0.6))
         label = tick.strftime("%H:%M") if tick.hour or step < timedelta(hours=6) else tick.strftime("%d %b")
         if step >= timedelta(hours=12) and tick.hour == 0:
             label = tick.strftime("%d %b")
@@ -155,13 +172,13 @@ def _panel(panel: Panel, axis: TimeAxis, size: ChartSize, top: float) -> Group:
     def y(value) -> float:
         return bottom + (float(value) - low) / (high - low) * size.panel
 
-    group.add(Rect(axis.left, bottom, axis.width, size.panel, fillColor=colors.white, strokeColor=GRID,
+    group.add(_rect(axis.left, bottom, axis.width, size.panel, fillColor=colors.white, strokeColor=GRID,
                    strokeWidth=0.6))
     for band in panel.bands:
         b_low, b_high = max(band.low, low), min(band.high, high)
         if b_high <= b_low:
             continue
-        group.add(Rect(axis.left, y(b_low), axis.width, y(b_high) - y(b_low),
+        group.add(_rect(axis.left, y(b_low), axis.width, y(b_high) - y(b_low),
                        fillColor=BAND_FILLS.get(band.kind, BAND_FILLS["normal"]), strokeColor=None))
         group.add(_text(axis.left + axis.width - 3, y(b_high) - size.font, band.label, size.font - 1.5,
                         anchor="end", colour=MUTED))
@@ -181,9 +198,10 @@ def _panel(panel: Panel, axis: TimeAxis, size: ChartSize, top: float) -> Group:
             traced = downsample(run, axis, line_columns)
             if len(traced) > 1:
                 coords = [c for p in traced for c in (axis.x(p.at), y(p.value))]
-                group.add(PolyLine(coords, strokeColor=colour, strokeWidth=1.2))
-            for point in downsample(traced, axis, mark_columns):
-                group.add(_point(point, axis.x(point.at), y(point.value), colour, size, series.key))
+                group.add(_shape(PolyLine, points=coords, strokeColor=colour, strokeWidth=1.2))
+            # Appended directly: Group.add checks each child, and these are all Rects made here.
+            group.contents.extend(_point(point, axis.x(point.at), y(point.value), colour, size, series.key)
+                                  for point in downsample(traced, axis, mark_columns))
     return group
 
 
@@ -195,23 +213,23 @@ def _point(point: Point, x: float, y: float, colour, size: ChartSize, key: str) 
     fact = point.ref
     half = MARK / 2
     if fact.corrected:
-        shape = _Marker(x - half, y - half, MARK, MARK, fillColor=colors.white, strokeColor=colour,
-                        strokeWidth=1.6)
+        shape = _rect(x - half, y - half, MARK, MARK, fillColor=colors.white, strokeColor=colour,
+                      strokeWidth=1.6)
     elif fact.abnormal:
-        shape = _Marker(x - half, y - half, MARK, MARK, fillColor=ABNORMAL, strokeColor=None)
+        shape = _rect(x - half, y - half, MARK, MARK, fillColor=ABNORMAL, strokeColor=None)
     else:
-        shape = _Marker(x - half, y - half, MARK, MARK, rx=half, ry=half, fillColor=colour, strokeColor=None)
+        shape = _rect(x - half, y - half, MARK, MARK, rx=half, ry=half, fillColor=colour, strokeColor=None)
     if size.interactive:
         kinds = " ".join(filter(None, ["pt", f"s-{key}", "corrected" if fact.corrected else "",
                                        "abnormal" if fact.abnormal else ""]))
-        shape._svgAttrs = {"class": kinds, "tabindex": "0", "role": "img", "aria-label": fact.label}
+        shape.__dict__["_svg"] = f' class="{kinds}" tabindex="0" role="img" aria-label="{escape(fact.label)}"'
     return shape
 
 
 def _lane(lane, axis: TimeAxis, size: ChartSize, top: float) -> Group:
     group = Group()
     bottom = top - LANE
-    group.add(Rect(axis.left, bottom, axis.width, LANE, fillColor=colors.white, strokeColor=GRID,
+    group.add(_rect(axis.left, bottom, axis.width, LANE, fillColor=colors.white, strokeColor=GRID,
                    strokeWidth=0.6))
     group.add(_text(4, top - size.font - 1, lane.title, size.font, bold=True))
     if lane.subtitle:
@@ -221,8 +239,8 @@ def _lane(lane, axis: TimeAxis, size: ChartSize, top: float) -> Group:
     for row, mark in _stagger(lane.marks, axis):
         x = axis.x(mark.at)
         y = bottom + 5 + row * 13
-        group.add(Line(x, bottom, x, y, strokeColor=MUTED, strokeWidth=0.5))
-        group.add(_mark(mark, x, y, size))
+        group.add(_line(x, bottom, x, y, strokeColor=MUTED, strokeWidth=0.5))
+        group.contents.extend(_mark(mark, x, y, size))
         if mark.text:
             group.add(_text(x + 6, y + 1, mark.text, size.font - 1.5, colour=INK))
     return group
@@ -239,20 +257,17 @@ def _stagger(marks: list[EventMark], axis: TimeAxis) -> list[tuple[int, EventMar
     return placed
 
 
-def _mark(mark: EventMark, x: float, y: float, size: ChartSize) -> Group:
-    group = Group()
+def _mark(mark: EventMark, x: float, y: float, size: ChartSize) -> list:
     half = 4.5
     fill = {"danger": ABNORMAL, "warning": colors.HexColor("#b7791f")}.get(mark.tone, SERIES_COLOURS[0])
     hollow = mark.tone == "hollow"
-    shape = Rect(x - half, y - half, 2 * half, 2 * half, fillColor=colors.white if hollow else fill,
+    shape = _rect(x - half, y - half, 2 * half, 2 * half, fillColor=colors.white if hollow else fill,
                  strokeColor=ABNORMAL if hollow else None, strokeWidth=1.4)
     if size.interactive:
-        shape._svgAttrs = {"class": f"pt mark m-{mark.kind}", "tabindex": "0", "role": "img",
-                           "aria-label": mark.label}
-    group.add(shape)
-    group.add(_text(x, y - 3, mark.symbol, 6.5, anchor="middle",
-                    colour=ABNORMAL if hollow else colors.white, bold=True))
-    return group
+        shape.__dict__["_svg"] = (f' class="pt mark m-{mark.kind}" tabindex="0" role="img" '
+                                  f'aria-label="{escape(mark.label)}"')
+    return [shape, _text(x, y - 3, mark.symbol, 6.5, anchor="middle",
+                         colour=ABNORMAL if hollow else colors.white, bold=True)]
 
 
 # --- SVG for the page ----------------------------------------------------------------------------
@@ -268,7 +283,7 @@ def _colour(colour) -> str:
 
 
 def _n(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else str(int(value))
+    return str(round(value, 2))
 
 
 def _paint(shape, *, fill: bool = True) -> str:
@@ -288,10 +303,8 @@ def _paint(shape, *, fill: bool = True) -> str:
 
 
 def _extra(shape) -> str:
-    attrs = getattr(shape, "_svgAttrs", None)
-    if not attrs:
-        return ""
-    return "".join(f' {name}="{escape(str(value))}"' for name, value in attrs.items())
+    """Return the page-only attributes of a point (class, focus, accessible label), if any."""
+    return shape.__dict__.get("_svg", "")
 
 
 def _svg_shapes(node, height: float, out: list[str]) -> None:
@@ -310,7 +323,7 @@ def _svg_shapes(node, height: float, out: list[str]) -> None:
                        f'y2="{_n(height - shape.y2)}" {_paint(shape, fill=False)}/>')
         elif isinstance(shape, PolyLine):
             coords = shape.points
-            points = ",".join(f"{_n(coords[i])} {_n(height - coords[i + 1])}"
+            points = ",".join(f"{round(coords[i], 2)} {round(height - coords[i + 1], 2)}"
                               for i in range(0, len(coords), 2))
             out.append(f'<polyline points="{points}" fill="none" {_paint(shape, fill=False)}/>')
         elif isinstance(shape, String):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from clinic.models.charting import from_tenths
@@ -52,12 +53,6 @@ class Fact:
     label: str
     corrected: bool = False
     abnormal: bool = False
-
-
-@dataclass(frozen=True)
-class _VitalFact(Fact):
-    #: The set's NEWS2 band, which sets when the next set is expected.
-    band: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,22 +159,43 @@ def _suffix(row) -> str:
     return f" ({', '.join(notes)})" if notes else ""
 
 
+class _VitalFact:
+    """What a vitals point says; its label is written only for the points drawn or listed."""
+
+    __slots__ = ("row", "key", "title", "unit", "value", "stamps", "abnormal", "corrected", "band")
+
+    def __init__(self, row, key, title, unit, value, stamps, abnormal):
+        self.row, self.key, self.title, self.unit, self.value = row, key, title, unit, value
+        self.stamps, self.abnormal = stamps, abnormal
+        self.corrected, self.band = row.corrected, row.news2_band
+
+    @property
+    def label(self) -> str:
+        row, shown = self.row, f"{self.value} {self.unit}".strip()
+        if self.key == "spo2":
+            shown += f" (scale {row.spo2_scale}{', on oxygen' if row.on_oxygen else ''})"
+        if self.key == "news2" and row.news2_band:
+            shown += f" ({row.news2_band})"
+        flag = " — outside normal" if self.abnormal else ""
+        return f"{self.title} {shown}{flag} · {self.stamps[row.id]}"
+
+
 def _vital_points(rows, key: str, label: str, unit: str, stamps: dict) -> list[Point]:
     points = []
+    bounds = {scale: (float(low), float(high)) for scale, (low, high) in SPO2_NORMAL.items()} \
+        if key == "spo2" else None
+    fixed = (float(NORMAL[key][0]), float(NORMAL[key][1])) if key in NORMAL else None
+    column = {"temperature": "temperature_tenths", "news2": "news2_total"}.get(key, key)
     for row in rows:
-        value = vital_value(row, key)
+        value = getattr(row, column)
         if value is None:
             continue
-        shown = f"{value} {unit}".strip()
-        if key == "spo2":
-            shown += f" (scale {row.spo2_scale}{', on oxygen' if row.on_oxygen else ''})"
-        if key == "news2" and row.news2_band:
-            shown += f" ({row.news2_band})"
-        abnormal = is_abnormal(key, value, row.spo2_scale)
-        flag = " — outside normal" if abnormal else ""
-        points.append(Point(row.observed_at, value, _VitalFact(
-            f"{label} {shown}{flag} · {stamps[row.id]}",
-            corrected=row.corrected, abnormal=abnormal, band=row.news2_band)))
+        if key == "temperature":
+            value = from_tenths(value)
+        limits = bounds.get(row.spo2_scale, bounds[1]) if bounds else fixed
+        abnormal = limits is not None and not limits[0] <= value <= limits[1]
+        fact = _VitalFact(row, key, label, unit, value, stamps, abnormal)
+        points.append(Point(row.observed_at, value, fact))
     return points
 
 
@@ -212,7 +228,8 @@ def _scale_expected(scale: str, definition: DueDefinition):
 def build_timeline(admission, rows: TrendRows, definition: DueDefinition) -> Timeline:
     """Turn the rows read for one admission into panels and lanes on its time axis."""
     zone = admission.unit.zone
-    vitals = rows.vitals
+    # Plain objects: a Row's lookup by name cost more than the rest of the work on each value.
+    vitals = [SimpleNamespace(**row._mapping) for row in rows.vitals]
     expected_vitals = _vitals_expected(definition)
     # Time, author and marks of each set, written once for its six values.
     stamps = {row.id: f"{when(row.observed_at, zone)} · {row.author}{_suffix(row)}" for row in vitals}

@@ -45,8 +45,8 @@ def _window(model_time):
 _VITALS = (
     select(VitalSigns.id, VitalSigns.observed_at, VitalSigns.heart_rate, VitalSigns.systolic_bp,
            VitalSigns.diastolic_bp, VitalSigns.respiratory_rate, VitalSigns.temperature_tenths,
-           VitalSigns.spo2, VitalSigns.spo2_scale, VitalSigns.on_oxygen, VitalSigns.consciousness,
-           VitalSigns.news2_total, VitalSigns.news2_band, VitalSigns.flags, VitalSigns.is_late,
+           VitalSigns.spo2, VitalSigns.spo2_scale, VitalSigns.on_oxygen,
+           VitalSigns.news2_total, VitalSigns.news2_band, VitalSigns.is_late,
            VitalSigns.supersedes_id.is_not(None).label("corrected"), User.display_name.label("author"))
     .join(User, User.id == VitalSigns.recorded_by_id)
     .where(VitalSigns.admission_id == bindparam("admission_id"), _window(VitalSigns.observed_at),
