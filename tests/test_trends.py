@@ -360,3 +360,28 @@ def test_board_shows_the_last_review_and_flags_none_in_24_hours(app, client, aut
     assert "Trends reviewed 0 min ago by Dr Rowe" in line(html, "Trendsworth")
     assert "not reviewed in 24 h" not in line(html, "Trendsworth")
     assert "not reviewed in 24 h" in line(html, "Never") and "Trends not reviewed yet" in line(html, "Never")
+
+
+def test_a_long_stay_is_thinned_to_the_width_keeping_its_extremes():
+    from zoneinfo import ZoneInfo
+
+    from clinic.scoring.trends import Point
+    from clinic.trends import chart
+    from clinic.trends.model import Fact, Lane, Panel, Series, Timeline
+
+    start = utc_now().replace(microsecond=0) - timedelta(days=14)
+    values = [70 + (n * 37) % 25 for n in range(14 * 24 * 6)]   # every 10 minutes for 14 days
+    values[1000], values[1500] = 181, 33
+    points = [Point(start + timedelta(minutes=10 * n), v, Fact(f"Heart rate {v} /min"))
+              for n, v in enumerate(values)]
+    timeline = Timeline(start, start + timedelta(days=14), ZoneInfo("Europe/London"), start, None,
+                        [Panel("heart_rate", "Heart rate", "/min", 50, 110, [],
+                               [Series("heart_rate", "Heart rate", points, timedelta(hours=1))])],
+                        Lane("Events", "", [], "none"))
+    html = chart.to_svg(chart.build(timeline), "test")
+    shown = [int(label.split()[2]) for _, _, label in points(html, "heart_rate")]
+    columns = int((WIDTH - LEFT - RIGHT) / chart.MARK_COLUMN)
+    assert len(shown) <= 2 * columns < len(values)
+    assert 181 in shown and 33 in shown
+    vertices = sum(len(line) for line in polylines(html))
+    assert vertices <= 2 * (WIDTH - LEFT - RIGHT) / chart.LINE_COLUMN
