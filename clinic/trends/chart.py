@@ -81,7 +81,7 @@ def _line(x1, y1, x2, y2, **props) -> Line:
 class ChartSize:
     width: float = 960
     panel: float = PANEL
-    font: float = 8.5
+    font: float = 9.5
     #: On the page each point is a focusable element; the PDF needs none of that.
     interactive: bool = True
 
