@@ -372,11 +372,11 @@ def test_a_long_stay_is_thinned_to_the_width_keeping_its_extremes():
     start = utc_now().replace(microsecond=0) - timedelta(days=14)
     values = [70 + (n * 37) % 25 for n in range(14 * 24 * 6)]   # every 10 minutes for 14 days
     values[1000], values[1500] = 181, 33
-    points = [Point(start + timedelta(minutes=10 * n), v, Fact(f"Heart rate {v} /min"))
-              for n, v in enumerate(values)]
+    readings = [Point(start + timedelta(minutes=10 * n), v, Fact(f"Heart rate {v} /min"))
+                for n, v in enumerate(values)]
     timeline = Timeline(start, start + timedelta(days=14), ZoneInfo("Europe/London"), start, None,
                         [Panel("heart_rate", "Heart rate", "/min", 50, 110, [],
-                               [Series("heart_rate", "Heart rate", points, timedelta(hours=1))])],
+                               [Series("heart_rate", "Heart rate", readings, timedelta(hours=1))])],
                         Lane("Events", "", [], "none"))
     html = chart.to_svg(chart.build(timeline), "test")
     shown = [int(label.split()[2]) for _, _, label in points(html, "heart_rate")]
