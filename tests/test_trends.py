@@ -385,3 +385,18 @@ def test_a_long_stay_is_thinned_to_the_width_keeping_its_extremes():
     assert 181 in shown and 33 in shown
     vertices = sum(len(line) for line in polylines(html))
     assert vertices <= 2 * (WIDTH - LEFT - RIGHT) / chart.LINE_COLUMN
+
+
+def test_the_flowsheet_pages_back_through_a_long_stay(client, auth, make_admission, make_user):
+    admission = make_admission(hours_ago=100, substances=(("alcohol", 12),), protocols=("vitals",))
+    nurse = make_user("nurse")
+    now = utc_now()
+    chart_vitals(admission, nurse, now - timedelta(hours=90), heart_rate=61)
+    chart_vitals(admission, nurse, now - timedelta(hours=10), heart_rate=99)
+    auth.login_as("physician")
+    newest = client.get(f"/admissions/{admission.id}/trends/flowsheet?range=stay").get_data(as_text=True)
+    assert " 99</td>" in newest and "61</td>" not in newest
+    earlier = re.search(r'href="([^"]*before=[^"]*)">Earlier', newest).group(1)
+    older = client.get(unescape(earlier)).get_data(as_text=True)
+    assert ">61</td>" in older and "99</td>" not in older
+    assert "← Later" in older
