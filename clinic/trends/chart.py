@@ -10,7 +10,7 @@ Shapes and letters, not only colours, tell normal, abnormal, corrected, override
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from markupsafe import Markup, escape
 from reportlab.graphics.shapes import Drawing, Group, Line, PolyLine, Rect, String
@@ -345,8 +345,3 @@ def to_svg(drawing: Drawing, title: str) -> Markup:
     _svg_shapes(drawing, drawing.height, out)
     out.append("</svg>")
     return Markup("\n".join(out))
-
-
-def x_of(timeline: Timeline, at: datetime, width: float = 960) -> float:
-    """Return where `at` is drawn on a chart of `width` (for the tests and the page's scripts)."""
-    return TimeAxis(timeline.start, timeline.end, LEFT, width - LEFT - RIGHT).x(at)

@@ -32,7 +32,7 @@ class Flowsheet:
     rows: list[Row]
 
 
-def build_flowsheet(timeline: Timeline, rows=None) -> Flowsheet:
+def build_flowsheet(timeline: Timeline) -> Flowsheet:
     """Lay out every plotted value by its time; each charted moment is one column."""
     series = [(panel, s) for panel in timeline.panels for s in panel.series]
     times = sorted({p.at for _panel, s in series for p in s.points}

@@ -19,6 +19,7 @@ from clinic.monitoring.services import definition_for
 from clinic.timefmt import from_local, to_local_input
 from clinic.trends import bp, chart, pdf, queries
 from clinic.trends.board import REVIEW_OVERDUE
+from clinic.trends.flowsheet import build_flowsheet
 from clinic.trends.forms import ReviewForm
 from clinic.trends.model import VITALS, build_timeline, day_summaries
 from clinic.trends.services import ReviewError, record_review
@@ -129,8 +130,6 @@ def timeline(admission_id: int):
 @bp.route("/admissions/<int:admission_id>/trends/flowsheet")
 @role_required(*CLINICAL_ROLES)
 def flowsheet(admission_id: int):
-    from clinic.trends.flowsheet import build_flowsheet
-
     admission = _load(admission_id)
     window = choose_window(admission, request.args, utc_now())
     page_end = window.end
@@ -140,7 +139,7 @@ def flowsheet(admission_id: int):
     page_start = max(window.start, page_end - FLOWSHEET_PAGE)
     paged = Window(window.code, page_start, page_end, window.error)
     rows, timeline = _timeline_for(admission, paged)
-    sheet = build_flowsheet(timeline, rows)
+    sheet = build_flowsheet(timeline)
     zone = admission.unit.zone
     older = to_local_input(page_start, zone) if page_start > window.start else None
     newer_end = page_end + FLOWSHEET_PAGE
