@@ -1,5 +1,5 @@
 // Timeline points: show a point's value, time and author on tap, click, focus or hover
-// (a tablet has no hover); arrow keys move between neighbouring points of the same series.
+// (a tablet has no hover); each series is one tab stop, and arrow keys move between its points.
 (function () {
   "use strict";
   function ready(fn) {
@@ -10,12 +10,20 @@
     var readout = document.getElementById("readout");
     if (!chart || !readout) { return; }
     var selected = null;
+    function seriesOf(point) {
+      return Array.prototype.filter.call(point.classList, function (c) { return c.indexOf("s-") === 0 || c.indexOf("m-") === 0; })[0];
+    }
     function show(point) {
       if (!point || !point.classList || !point.classList.contains("pt")) { return; }
       if (selected) { selected.classList.remove("selected"); }
       selected = point;
       point.classList.add("selected");
       readout.textContent = point.getAttribute("aria-label");
+      // One tab stop per series (a roving tabindex): the point last shown keeps it.
+      Array.prototype.forEach.call(chart.querySelectorAll(".pt." + seriesOf(point) + "[tabindex='0']"), function (p) {
+        p.setAttribute("tabindex", "-1");
+      });
+      point.setAttribute("tabindex", "0");
     }
     // A fingertip is wider than a point: a tap near one (within 24 px) picks the nearest.
     function nearest(x, y) {
@@ -39,8 +47,7 @@
       var point = event.target;
       if (!point.classList || !point.classList.contains("pt")) { return; }
       if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") { return; }
-      var series = Array.prototype.filter.call(point.classList, function (c) { return c.indexOf("s-") === 0 || c.indexOf("m-") === 0; })[0];
-      var peers = chart.querySelectorAll(".pt." + series);
+      var peers = chart.querySelectorAll(".pt." + seriesOf(point));
       var index = Array.prototype.indexOf.call(peers, point);
       var next = peers[index + (event.key === "ArrowRight" ? 1 : -1)];
       if (next) { next.focus(); event.preventDefault(); }

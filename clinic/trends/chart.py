@@ -102,7 +102,26 @@ def build(timeline: Timeline, size: ChartSize | None = None) -> Drawing:
     for lane in lanes:
         drawing.add(_lane(lane, axis, size, top))
         top -= LANE + GAP
+    if size.interactive:
+        _tab_stops(drawing)
     return drawing
+
+
+def _tab_stops(drawing: Drawing) -> None:
+    """Make each series' newest point its one tab stop; arrow keys (trends.js) reach the others.
+
+    A fortnight's chart holds about a thousand points: as tab stops each, the form below the
+    chart would be a thousand key presses away.
+    """
+    newest = {}
+    for group in drawing.contents:
+        for shape in getattr(group, "contents", ()):
+            extra = shape.__dict__.get("_svg")
+            if extra:
+                classes = extra.split('"')[1].split()
+                newest[next(c for c in classes if c[:2] in ("s-", "m-"))] = shape
+    for shape in newest.values():
+        shape.__dict__["_svg"] = shape.__dict__["_svg"].replace('tabindex="-1"', 'tabindex="0"', 1)
 
 
 def _text(x, y, text, size, *, anchor="start", colour=INK, bold=False) -> String:
@@ -222,7 +241,8 @@ def _point(point: Point, x: float, y: float, colour, size: ChartSize, key: str) 
     if size.interactive:
         kinds = " ".join(filter(None, ["pt", f"s-{key}", "corrected" if fact.corrected else "",
                                        "abnormal" if fact.abnormal else ""]))
-        shape.__dict__["_svg"] = f' class="{kinds}" tabindex="0" role="img" aria-label="{escape(fact.label)}"'
+        shape.__dict__["_svg"] = (f' class="{kinds}" tabindex="-1" role="img" '
+                                  f'aria-label="{escape(fact.label)}"')
     return shape
 
 
@@ -264,7 +284,7 @@ def _mark(mark: EventMark, x: float, y: float, size: ChartSize) -> list:
     shape = _rect(x - half, y - half, 2 * half, 2 * half, fillColor=colors.white if hollow else fill,
                  strokeColor=ABNORMAL if hollow else None, strokeWidth=1.4)
     if size.interactive:
-        shape.__dict__["_svg"] = (f' class="pt mark m-{mark.kind}" tabindex="0" role="img" '
+        shape.__dict__["_svg"] = (f' class="pt mark m-{mark.kind}" tabindex="-1" role="img" '
                                   f'aria-label="{escape(mark.label)}"')
     return [shape, _text(x, y - 3, mark.symbol, 6.5, anchor="middle",
                          colour=ABNORMAL if hollow else colors.white, bold=True)]
