@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.notes import bp as notes_bp
     from clinic.prn.routes import bp as prn_bp
     from clinic.rounds import bp as rounds_bp
+    from clinic.trends import bp as trends_bp
     from clinic.vitals import bp as vitals_bp
 
     app.register_blueprint(auth_bp)
@@ -153,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(duelist_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(assignments_bp)
+    app.register_blueprint(trends_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_report_bp, url_prefix="/audit")
 

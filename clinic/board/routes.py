@@ -1,5 +1,7 @@
 """Unit board views."""
 
+from dataclasses import replace
+
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from clinic.models import Unit
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring import queries as latest
 from clinic.monitoring.services import definition_for, due_for, recent_for
+from clinic.trends.board import ReviewCells
 
 #: Seconds between the board's own refreshes (board.js); DESIGN.md asks for at least every minute.
 DEFAULT_REFRESH_SECONDS = 60
@@ -90,6 +93,8 @@ def unit(unit_id: int):
                          escalations=escalations.get(a.id, []))
         for a in admissions
     }
+    reviewed = ReviewCells(admission_ids, now)
+    lines = {aid: replace(line, patient=line.patient + reviewed(aid)) for aid, line in lines.items()}
     context = dict(
         unit=unit, units=units or [], rows=rows, lines=lines, now=now, occupied=len(patient_ids), shift=shift,
         sort=sort, sorts=SORTS, mine=mine, assigned_beds=assigned_beds, refresh_seconds=refresh_seconds(),

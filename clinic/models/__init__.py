@@ -13,6 +13,7 @@ from clinic.models.monitoring import (
 )
 from clinic.models.patient import Admission, AdmissionSubstance, BedMove, Patient
 from clinic.models.prn import PrnDiscontinuation, PrnDose, PrnEffect, PrnOrder
+from clinic.models.trends import TrendReview
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import LoginThrottle, User, UserSession
 
@@ -39,6 +40,7 @@ __all__ = [
     "PrnDose",
     "PrnEffect",
     "PrnOrder",
+    "TrendReview",
     "Unit",
     "User",
     "UserSession",
