@@ -18,6 +18,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(verify_audit)
     app.cli.add_command(seed_demo)
+    from clinic.handover.cli import handover_command
+
+    app.cli.add_command(handover_command)
 
 
 @click.command("create-user")

@@ -167,6 +167,7 @@ def test_sign_stores_the_pdf_and_reprints_it_identically(client, auth, ward, aud
     reprints = [e for e in audit_events("print") if e.object_type == "handover_signature"]
     assert len(reprints) == 2
     assert "Olive Outgoing (signed)" in pdf_pages(first)[0]
+    assert "Olive Outgoing (Nurse), signed in the record" in pdf_pages(first)[-1]
     # The same form sent twice signs once.
     client.post(f"/units/{ward['unit'].id}/handover/sign?shift=current", data={"idempotency_key": "k1"})
     assert len(db.session.scalars(select(HandoverSignature)).all()) == 1
@@ -273,3 +274,19 @@ def test_rendered_pdf_pages_are_not_blank(client, auth, ward, tmp_path):
         image = Image.open(png).convert("L")
         dark = sum(image.histogram()[:128])
         assert dark > 500, f"{png.name} looks blank"
+
+
+def test_command_writes_the_demo_units_pdf(runner, tmp_path, audit_events):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    out = tmp_path / "downtime.pdf"
+    result = runner.invoke(args=["handover", "--unit", "Detox Ward", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Detox Ward" in result.output and "8 patients" in result.output
+    pages = pdf_pages(out.read_bytes())
+    assert all("Printed by (command line)" in page and "Detox Ward" in page for page in pages)
+    assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
+    assert "Illness severity" in "\n".join(pages)
+    event = audit_events("print")[-1]
+    assert event.username == "(command line)" and event.object_type == "handover"
+    missing = runner.invoke(args=["handover", "--unit", "No Such Ward", "--out", str(out)])
+    assert missing.exit_code != 0 and "no unit named 'No Such Ward'" in missing.output

@@ -79,7 +79,8 @@ def sign(*, by: User, handover: Handover, now: datetime, idempotency_key: str) -
         raise HandoverError("Only a nurse or charge nurse hands over a shift.")
     if handover.single_patient:
         raise HandoverError("Sign the unit's handover, not a single patient's.")
-    pdf = build_pdf(handover, printed_by=f"{by.display_name} (signed)", printed_at=now)
+    pdf = build_pdf(handover, printed_by=f"{by.display_name} (signed)", printed_at=now,
+                    signed=(by.display_name, role_label(by.role), now))
     signature = HandoverSignature(
         unit_id=handover.unit_id, shift_starts_at=handover.shift.starts_at, signed_by_id=by.id,
         signed_by_name=by.display_name, signed_by_role=by.role, signed_at=now, pdf=pdf,

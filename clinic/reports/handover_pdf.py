@@ -153,8 +153,12 @@ def _summary(h: Handover, width: float) -> list:
     return flow
 
 
-def _signature_block(h: Handover, width: float) -> Table:
-    rows = [[_p("Handed over by (outgoing)", _BOLD), _p(""), _p("Time", _BOLD), _p("")],
+def _signature_block(h: Handover, width: float, signed: tuple[str, str, datetime] | None) -> Table:
+    name, when = ("", "")
+    if signed is not None:
+        name = f"{_text(signed[0])} ({_text(signed[1])}), signed in the record"
+        when = f"{signed[2].astimezone(h.zone):%d %b %H:%M}"
+    rows = [[_p("Handed over by (outgoing)", _BOLD), _p(name), _p("Time", _BOLD), _p(when)],
             [_p("Accepted by (receiving)", _BOLD), _p(""), _p("Time", _BOLD), _p("")],
             [_p("Questions", _BOLD), _p(""), _p(""), _p("")]]
     table = Table(rows, colWidths=[45 * mm, width - 90 * mm, 15 * mm, 30 * mm], rowHeights=9 * mm)
@@ -201,8 +205,12 @@ def _numbered_canvas(h: Handover, printed: str):
     return NumberedCanvas
 
 
-def build_pdf(h: Handover, *, printed_by: str, printed_at: datetime) -> bytes:
-    """Return the handover as PDF bytes: the unit summary first, then one table per patient."""
+def build_pdf(h: Handover, *, printed_by: str, printed_at: datetime,
+              signed: tuple[str, str, datetime] | None = None) -> bytes:
+    """Return the handover as PDF bytes: the unit summary first, then one table per patient.
+
+    `signed` (name, role, time) fills the outgoing nurse's line of the copy stored at signing.
+    """
     buffer = io.BytesIO()
     pagesize = PAGE_SIZES.get(h.paper_size, A4)
     doc = SimpleDocTemplate(
@@ -216,7 +224,7 @@ def build_pdf(h: Handover, *, printed_by: str, printed_at: datetime) -> bytes:
         story.append(_p("No current patients on the unit."))
     for patient in h.patients:
         story += [_patient_table(h, patient, width), Spacer(1, 4 * mm)]
-    story.append(KeepTogether([_signature_block(h, width)]))
+    story.append(KeepTogether([_signature_block(h, width, signed)]))
     printed = f"Printed by {printed_by}, {printed_at.astimezone(h.zone):%d %b %Y %H:%M %Z}"
     doc.build(story, canvasmaker=_numbered_canvas(h, printed))
     return buffer.getvalue()
