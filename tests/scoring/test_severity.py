@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 from clinic.scoring import severity
 from clinic.scoring.severity import STABLE, UNSTABLE, WATCHER, suggest
 
-
 LOW = {"news2_total": 0, "news2_band": "low"}
 
 
