@@ -13,6 +13,7 @@ from clinic.models.monitoring import (
     SafetyCheck,
 )
 from clinic.models.patient import Admission, AdmissionSubstance, BedMove, Patient
+from clinic.models.prn import PrnDiscontinuation, PrnDose, PrnEffect, PrnOrder
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import LoginThrottle, User, UserSession
 
@@ -39,6 +40,10 @@ __all__ = [
     "LoginThrottle",
     "NursingNote",
     "Patient",
+    "PrnDiscontinuation",
+    "PrnDose",
+    "PrnEffect",
+    "PrnOrder",
     "Unit",
     "User",
     "UserSession",

@@ -24,6 +24,8 @@ class Unit(db.Model):
     shift_pattern: Mapped[str] = mapped_column(String(200))
     #: Minutes after its clinical time from which an entry counts as late.
     late_entry_minutes: Mapped[int] = mapped_column(default=60)
+    #: Whether a nurse may override a PRN limit (with a reason, marked as an override everywhere).
+    prn_override_allowed: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     beds: Mapped[list[Bed]] = relationship(
