@@ -290,3 +290,34 @@ def test_command_writes_the_demo_units_pdf(runner, tmp_path, audit_events):
     assert event.username == "(command line)" and event.object_type == "handover"
     missing = runner.invoke(args=["handover", "--unit", "No Such Ward", "--out", str(out)])
     assert missing.exit_code != 0 and "no unit named 'No Such Ward'" in missing.output
+
+
+def test_prn_doses_effects_and_next_eligible(client, auth, ward, make_user, monkeypatch):
+    from clinic.db import utc_now
+    from clinic.prn import services as prn_services
+    from tests.prn_helpers import give, make_order
+
+    # The real clock: an order counts as active from when it was prescribed (system time).
+    monkeypatch.setattr("clinic.handover.routes.utc_now", utc_now)
+    now = ward["now"]
+    alcohol = ward["alcohol"]
+    order = make_order(alcohol, make_user("physician"), drug="Lorazepam", min_interval_minutes=240,
+                       max_doses_24h=4, starts_at=now - timedelta(hours=9))
+    unanswered = give(alcohol, ward["charge"], order, at=now - timedelta(hours=3))
+    give(alcohol, ward["charge"], order, at=now - timedelta(minutes=25), outcome="refused", dose=None,
+         reason="Patient declined")
+    auth.login_as("nurse")
+    text = "\n".join(pdf_pages(client.get(f"/units/{ward['unit'].id}/handover.pdf?shift=current").data))
+    given_at = hhmm(unanswered.observed_at)
+    assert f"{given_at} Lorazepam 1 mg oral given by" in text
+    assert f"Effect of {given_at} Lorazepam not recorded" in text
+    assert "Lorazepam oral — Refused by the patient: Patient declined" in text
+    eligible = hhmm(unanswered.observed_at + timedelta(minutes=240))
+    assert f"Lorazepam 1 mg oral: next eligible {eligible}; 1/4 doses in 24 h" in text
+    # Once its effect is recorded, the gap goes and the effect shows with the dose.
+    prn_services.record_effect(by=ward["charge"], dose=unanswered, assessed_at=now - timedelta(hours=2),
+                               effect="better", side_effects=[], note=None, idempotency_key=uuid.uuid4().hex)
+    db.session.commit()
+    text = "\n".join(pdf_pages(client.get(f"/units/{ward['unit'].id}/handover.pdf?shift=current").data))
+    assert f"Effect of {given_at} Lorazepam not recorded" not in text
+    assert f"effect better at {hhmm(now - timedelta(hours=2))}" in text

@@ -20,6 +20,7 @@ from clinic.duelist.services import SAFETY_CHECK, patient_entries
 from clinic.entries import current_filter
 from clinic.extensions import db
 from clinic.handover import prn as prn_source
+from clinic.handover.lines import Line
 from clinic.models import (
     Admission,
     Assessment,
@@ -48,16 +49,6 @@ from clinic.scoring.shifts import ShiftInstance
 HANDOVER_WINDOW = timedelta(minutes=60)
 DEFAULT_PAPER = "A4"
 SCALE_LABELS = {"ciwa_ar": "CIWA-Ar", "cows": "COWS", "ciwa_b": "CIWA-B", "ketamine": "Ketamine"}
-
-
-@dataclass(frozen=True)
-class Line:
-    """One timed line of a section: "03:10 CIWA-Ar 12 (moderate)"."""
-
-    at: datetime | None
-    text: str
-    #: Drawn with a marker (never colour alone): a gap, an exception, an abnormal value.
-    alert: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,7 +216,7 @@ def assemble(unit: Unit, *, now: datetime, shift: ShiftInstance,
     notes = _grouped(_NOTES_THIS_SHIFT, window) if ids else {}
     escalations, updates = _escalations(window) if ids else ({}, {})
     items = _items(unit, shift, ids)
-    prn = prn_source.for_handover(ids, start=shift.starts_at, end=as_of, definition=definition)
+    prn = prn_source.for_handover(ids, start=shift.starts_at, end=as_of, definition=definition, zone=zone)
     handover = Handover(unit.id, unit.name, zone, shift, as_of, paper_size(unit), [], None, [],
                         single_patient=admission_id is not None)
     for admission in admissions:

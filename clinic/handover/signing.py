@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clinic import audit
 from clinic.extensions import db
+from clinic.handover import prn as prn_source
 from clinic.handover.services import Handover
 from clinic.models import (
     Assessment,
@@ -189,9 +190,9 @@ def changes_since(signature: HandoverSignature) -> Changes:
     return Changes(count, newest)
 
 
-def extra_change_sources() -> list:
-    """Return further (recorded-at column, admission column) pairs from features added later (PRN)."""
-    return []
+def extra_change_sources() -> tuple:
+    """Return further (recorded-at column, admission column) pairs: the PRN doses."""
+    return prn_source.CHANGE_SOURCES
 
 
 def role_label(role: str) -> str:

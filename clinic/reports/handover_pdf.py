@@ -19,7 +19,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from clinic.handover.services import Handover, Line, PatientHandover
+from clinic.handover.lines import Line
+from clinic.handover.services import Handover, PatientHandover
 
 PAGE_SIZES = {"A4": A4, "letter": letter}
 CONFIDENTIAL = ("CONFIDENTIAL: patient-identifiable clinical information. Do not leave unattended; "

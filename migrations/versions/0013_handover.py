@@ -1,7 +1,7 @@
 """handover: unit paper size, handover lines, signatures with the signed PDF, acceptances
 
 Revision ID: 0013
-Revises: 0005
+Revises: 0011
 Create Date: 2026-12-01 22:05:22.809582
 
 All four tables are append-only: a signed handover must reprint exactly as it was signed.
@@ -15,7 +15,7 @@ from clinic.db import append_only_ddl, drop_append_only_ddl
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0005'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
