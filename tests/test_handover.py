@@ -124,6 +124,8 @@ def test_pdf_has_sections_gaps_and_header_footer_on_every_page(client, auth, war
         assert "CONFIDENTIAL" in page
     printed = audit_events("print")[-1]
     assert printed.object_type == "handover"
+    box = PdfReader(io.BytesIO(response.data)).pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (595, 842)  # A4 unless the unit says otherwise
 
 
 def test_none_only_when_the_rules_found_nothing(client, auth, clock, make_unit, make_admission, make_user):
@@ -321,3 +323,19 @@ def test_prn_doses_effects_and_next_eligible(client, auth, ward, make_user, monk
     text = "\n".join(pdf_pages(client.get(f"/units/{ward['unit'].id}/handover.pdf?shift=current").data))
     assert f"Effect of {given_at} Lorazepam not recorded" not in text
     assert f"effect better at {hhmm(now - timedelta(hours=2))}" in text
+
+
+def test_paper_size_is_a_unit_setting(client, auth, ward, audit_events):
+    auth.login_as("admin")
+    url = f"/admin/units/{ward['unit'].id}/handover"
+    assert "US Letter" in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"paper_size": "tabloid"})
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    response = client.post(url, data={"paper_size": "letter"}, follow_redirects=True)
+    assert "handovers now print on US Letter" in response.get_data(as_text=True)
+    assert any(e.object_type == "handover_setting" for e in audit_events("update"))
+    auth.logout()
+    auth.login_as("nurse")
+    assert client.get(url).status_code == 403
+    box = PdfReader(io.BytesIO(client.get(f"/units/{ward['unit'].id}/handover.pdf").data)).pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (612, 792)

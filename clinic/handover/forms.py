@@ -9,7 +9,7 @@ from wtforms import DateTimeLocalField, HiddenField, IntegerField, RadioField, S
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clinic.forms import TIME_FORMATS, PlainText
-from clinic.models.handover import ACCEPT_OUTCOMES
+from clinic.models.handover import ACCEPT_OUTCOMES, PAPER_SIZES
 from clinic.scoring.severity import LEVELS
 
 
@@ -55,3 +55,9 @@ class AcceptForm(FlaskForm):
     def validate_questions(self, field) -> None:
         if self.outcome.data == "questions" and not (field.data or "").strip():
             raise ValidationError("Write the questions, or accept without them.")
+
+
+class SettingsForm(FlaskForm):
+    """A unit's handover printing settings."""
+
+    paper_size = RadioField("Paper size", choices=list(PAPER_SIZES.items()), validators=[DataRequired()])

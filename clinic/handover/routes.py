@@ -11,8 +11,8 @@ from clinic.board.services import choose_unit
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.handover import bp
-from clinic.handover.forms import AcceptForm, ItemForm, SignForm
-from clinic.handover.services import Handover, assemble, choose_shift
+from clinic.handover.forms import AcceptForm, ItemForm, SettingsForm, SignForm
+from clinic.handover.services import Handover, assemble, choose_shift, paper_size
 from clinic.handover.signing import (
     HANDOVER_ROLES,
     HandoverError,
@@ -20,6 +20,7 @@ from clinic.handover.signing import (
     acceptances_for,
     add_item,
     changes_since,
+    set_paper_size,
     sign,
     signatures_for,
     stored_pdf,
@@ -217,3 +218,23 @@ def patient_handover_pdf(admission_id: int):
                          "bytes": len(pdf)})
     db.session.commit()
     return _pdf_response(pdf, f"handover-{admission.patient.mrn}.pdf")
+
+
+@bp.route("/admin/units/<int:unit_id>/handover", methods=["GET", "POST"])
+@role_required("admin")
+def settings(unit_id: int):
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    form = SettingsForm(paper_size=paper_size(unit))
+    if form.validate_on_submit():
+        try:
+            set_paper_size(by=current_user, unit=unit, paper_size=form.paper_size.data)
+        except HandoverError as error:
+            db.session.rollback()
+            form.paper_size.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash(f"{unit.name} handovers now print on {PAPER_SIZES[form.paper_size.data]}.", "success")
+            return redirect(url_for("handover.settings", unit_id=unit.id))
+    return render_template("handover/settings.html", unit=unit, form=form)
