@@ -87,6 +87,9 @@ def test_page_shows_each_patient_with_gaps_from_the_due_rules(client, auth, ward
     # Bed 1's safety check 30 minutes ago is done: no gap for it. Bed 2's ketamine is not due yet.
     alder = page[page.index("Bed 1 — ALDER"):page.index("Bed 2 — BIRCH")]
     assert "Safety check overdue" not in alder
+    # Its hourly checks before that were missed: a miss stays a gap even after a later check.
+    first_window = ward["alcohol"].admitted_at + timedelta(hours=5)
+    assert f"Safety check missed: due {hhmm(first_window)}, none made by" in alder
     birch = page[page.index("Bed 2 — BIRCH"):]
     assert "No Ketamine" not in birch
     view = audit_events("view")[-1]
@@ -134,11 +137,13 @@ def test_none_only_when_the_rules_found_nothing(client, auth, clock, make_unit, 
     charge = make_user("charge_nurse")
     admission = make_admission(unit=unit, by=charge, protocols=("vitals",), hours_ago=2)
     chart_vitals(admission, charge, now - timedelta(minutes=10))
+    chart_check(admission, charge, now - timedelta(minutes=65))
     chart_check(admission, charge, now - timedelta(minutes=5))
     auth.login_as("nurse")
     text = "\n".join(pdf_pages(client.get(f"/units/{unit.id}/handover.pdf?shift=current").data))
     assert "None: the due rules found nothing overdue" in text
     assert "No vitals since" not in text
+    assert "Safety check missed" not in text
 
 
 def test_sign_stores_the_pdf_and_reprints_it_identically(client, auth, ward, audit_events, monkeypatch):

@@ -446,7 +446,7 @@ def _escalation_lines(h: Handover, rows, updates: dict) -> list[Line]:
     return lines
 
 
-def _gap_lines(h: Handover, entries, trends, checks: due.CheckSchedule | None,
+def _gap_lines(h: Handover, entries, trends, checks: due.CheckSchedule | None, missed_notes: dict,
                escalation_lines: list[Line]) -> list[Line]:
     """Say plainly what the due rules find overdue: "No CIWA-Ar since 03:00 (due 04:00)"."""
     gaps: list[Line] = []
@@ -465,6 +465,10 @@ def _gap_lines(h: Handover, entries, trends, checks: due.CheckSchedule | None,
         since = f"since {h.time(last_at)}" if last_at else "recorded yet"
         gaps.append(Line(entry.due_at, f"No {label} {since} (due {h.time(entry.due_at)}, "
                                        f"{entry.words})", True))
+    for window in checks.missed if checks is not None else ():
+        note = "; reason recorded" if window.due_at in missed_notes else ""
+        gaps.append(Line(window.due_at, f"Safety check missed: due {h.time(window.due_at)}, none made by "
+                                        f"{h.time(window.late_at)}{note}", True))
     for line in escalation_lines:
         if line.alert and ("no response recorded" in line.text or "nobody informed" in line.text):
             gaps.append(Line(line.at, f"Escalation {h.time(line.at)} still open without a response", True))
@@ -515,7 +519,7 @@ def _patient_block(h: Handover, a: CurrentAdmission, *, as_of, trends, entries, 
             target = actions if item.kind == "todo" else contingencies
             target.append(Action(item.id, item.kind, item.text, item.owner, item.due_at, name,
                                  item.recorded_at))
-    gaps = _gap_lines(h, entries, trends, checks, escalation_lines)
+    gaps = _gap_lines(h, entries, trends, checks, missed_notes, escalation_lines)
     prn_lines, prn_next, prn_gaps = prn if prn is not None else ([], [], [])
     gaps.extend(prn_gaps)
     gaps.sort(key=lambda line: line.at or as_of)

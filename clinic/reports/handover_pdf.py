@@ -72,7 +72,7 @@ def _actions(h: Handover, p: PatientHandover) -> Paragraph:
 def _gaps(h: Handover, p: PatientHandover) -> Paragraph:
     if p.gaps:
         return _lines(h, p.gaps, "")
-    return _p(f"None: the due rules found nothing overdue as of {h.time(h.as_of)}")
+    return _p(f"None: the due rules found nothing overdue or missed as of {h.time(h.as_of)}")
 
 
 def _patient_table(h: Handover, p: PatientHandover, width: float) -> Table:
@@ -144,8 +144,8 @@ def _summary(h: Handover, width: float) -> list:
                    for bed, name, line in h.overdue[:60]]
         if len(h.overdue) > 60:
             overdue.append(f"… {len(h.overdue) - 60} more in the patients' sections")
-        rows.append([_p("Overdue on the unit", _BOLD),
-                     _p("<br/>".join(overdue) if overdue else "None: the due rules found nothing overdue")])
+        rows.append([_p("Overdue or missed on the unit", _BOLD),
+                     _p("<br/>".join(overdue) if overdue else "None: the due rules found nothing overdue or missed")])
         table = Table(rows, colWidths=[32 * mm, width - 32 * mm])
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black),
                                    ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
