@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from clinic.handover.lines import Line
-from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, PrnDose
+from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, PrnDose, PrnEffect
 from clinic.prn import queries
 from clinic.scoring import due
 
@@ -104,4 +104,5 @@ def for_handover(admission_ids: list[int], *, start: datetime, end: datetime, de
 
 
 #: What counts as charted after signing, for the "changed since signing" notice.
-CHANGE_SOURCES = ((PrnDose.recorded_at, PrnDose.admission_id),)
+CHANGE_SOURCES = ((PrnDose.recorded_at, PrnDose.admission_id),
+                  (PrnEffect.recorded_at, PrnEffect.admission_id))
