@@ -344,3 +344,33 @@ def test_paper_size_is_a_unit_setting(client, auth, ward, audit_events):
     assert client.get(url).status_code == 403
     box = PdfReader(io.BytesIO(client.get(f"/units/{ward['unit'].id}/handover.pdf").data)).pages[0].mediabox
     assert (round(box.width), round(box.height)) == (612, 792)
+
+
+def test_queries_per_handover_do_not_grow_with_beds_or_history(client, auth, ward, make_admission):
+    from sqlalchemy import event
+
+    auth.login_as("nurse")
+    url = f"/units/{ward['unit'].id}/handover?shift=current"
+    client.get(url)
+
+    def count() -> int:
+        statements = []
+
+        def listener(*args):
+            statements.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    before = count()
+    now = ward["now"]
+    third = make_admission(unit=ward["unit"], by=ward["charge"], protocols=("vitals", "ciwa_ar"))
+    for hours in range(1, 9):
+        chart_vitals(third, ward["charge"], now - timedelta(hours=hours))
+        chart_vitals(ward["alcohol"], ward["charge"], now - timedelta(hours=hours, minutes=30))
+        chart_check(ward["ketamine"], ward["charge"], now - timedelta(hours=hours, minutes=10))
+    assert count() == before
