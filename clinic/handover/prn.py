@@ -8,12 +8,15 @@ and not recorded, which are gaps.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from clinic.handover.lines import Line
 from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, PrnDose, PrnEffect
 from clinic.prn import queries
 from clinic.scoring import due
+
+#: How far before the shift a dose with no effect recorded is still reported as a gap.
+EFFECT_LOOKBACK = timedelta(hours=24)
 
 #: Whether the PRN feature is part of this build; the handover says so when it is not.
 AVAILABLE = True
@@ -84,22 +87,24 @@ def for_handover(admission_ids: list[int], *, start: datetime, end: datetime, de
                  zone=None) -> dict[int, tuple[list, list, list]]:
     """Return per admission: the shift's dose lines, next-eligible lines and effect gaps.
 
-    An effect is a gap once its reassessment time has passed with nothing recorded, whenever the
-    dose was given: "Effect of 02:10 Lorazepam not recorded (due 03:10)".
+    An effect is a gap once its reassessment time has passed with nothing recorded, for doses
+    given this shift or in the EFFECT_LOOKBACK before it: "Effect of 02:10 Lorazepam not recorded
+    (due 03:10)". One read of the doses serves both, bounded in time so it costs the same
+    whatever the history.
     """
     if not admission_ids:
         return {}
     result: dict[int, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
-    for dose in queries.doses_for(admission_ids, start, end):
-        result[dose.admission_id][0].append(_dose_line(dose, zone, end))
+    for dose in queries.doses_for(admission_ids, start - EFFECT_LOOKBACK, end):
+        lines, _, gaps = result[dose.admission_id]
+        if dose.given_at >= start:
+            lines.append(_dose_line(dose, zone, end))
+        if (dose.counts and dose.effect is None and dose.effect_due_at is not None
+                and dose.effect_due_at <= end):
+            gaps.append(Line(dose.effect_due_at, f"Effect of {_clock(dose.given_at, zone)} {dose.drug} not "
+                                                 f"recorded (due {_clock(dose.effect_due_at, zone)})", True))
     for order in queries.active_orders(admission_ids, end):
         result[order.admission_id][1].append(_order_line(order, zone, end))
-    for dose in queries.open_follow_ups(admission_ids):
-        if dose.given_at <= end and dose.effect_due_at is not None and dose.effect_due_at <= end:
-            result[dose.admission_id][2].append(Line(
-                dose.effect_due_at,
-                f"Effect of {_clock(dose.given_at, zone)} {dose.drug} not recorded "
-                f"(due {_clock(dose.effect_due_at, zone)})", True))
     return dict(result)
 
 
