@@ -374,3 +374,15 @@ def test_queries_per_handover_do_not_grow_with_beds_or_history(client, auth, war
         chart_vitals(ward["alcohol"], ward["charge"], now - timedelta(hours=hours, minutes=30))
         chart_check(ward["ketamine"], ward["charge"], now - timedelta(hours=hours, minutes=10))
     assert count() == before
+
+
+def test_typed_text_stays_text_on_the_page(client, auth, ward):
+    note = NursingNote(observed_at=ward["now"] - timedelta(minutes=5), text='<script>alert("x")</script> calm')
+    entries.stamp(note, by=ward["charge"], admission=ward["ketamine"], idempotency_key=uuid.uuid4().hex,
+                  supersedes=None, reason=None)
+    db.session.add(note)
+    db.session.commit()
+    auth.login_as("nurse")
+    page = client.get(f"/units/{ward['unit'].id}/handover?shift=current").get_data(as_text=True)
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; calm" in page
+    assert "<script>alert" not in page

@@ -11,6 +11,7 @@ from clinic.board.services import choose_unit
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.handover import bp
+from clinic.handover.cells import section
 from clinic.handover.forms import AcceptForm, ItemForm, SettingsForm, SignForm
 from clinic.handover.services import Handover, assemble, choose_shift, paper_size
 from clinic.handover.signing import (
@@ -71,7 +72,7 @@ def _page(unit: Unit, handover: Handover, now, item_form: ItemForm | None = None
         sign_form=SignForm(), accept_form=accept_form or AcceptForm(), signature=latest,
         acceptances=acceptances_for(latest) if latest is not None else [],
         changes=changes, can_hand_over=current_user.has_role(*HANDOVER_ROLES), outcomes=ACCEPT_OUTCOMES,
-        paper_sizes=PAPER_SIZES, shift_arg=_shift_arg(handover),
+        paper_sizes=PAPER_SIZES, shift_arg=_shift_arg(handover), section=section,
     )
     audit.record("view", object_type="handover", object_id=unit.id,
                  detail={"unit": unit.name, "patients": handover.patient_ids,
@@ -196,7 +197,7 @@ def patient_handover(admission_id: int):
                            item_form=None, sign_form=None, accept_form=None, signature=None, changes=None,
                            acceptances=[],
                            can_hand_over=False, outcomes=ACCEPT_OUTCOMES, paper_sizes=PAPER_SIZES,
-                           shift_arg=_shift_arg(handover), admission=admission)
+                           shift_arg=_shift_arg(handover), admission=admission, section=section)
     audit.record("view", object_type="handover", object_id=admission.unit_id, patient_id=admission.patient_id,
                  detail={"single_patient": admission.id, "shift_starts_at": handover.shift.starts_at})
     db.session.commit()

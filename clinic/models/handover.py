@@ -76,7 +76,8 @@ class HandoverSignature(db.Model):
     signed_by_name: Mapped[str] = mapped_column(String(120))
     signed_by_role: Mapped[str] = mapped_column(String(20))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Deferred: the page lists signatures on every view, the bytes are read only to reprint.
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     #: Hex SHA-256 of `pdf`, checked on every reprint.
     sha256: Mapped[str] = mapped_column(String(64))
     #: Admissions handed over, so a later view can tell what was charted after signing.
