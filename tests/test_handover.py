@@ -377,7 +377,8 @@ def test_queries_per_handover_do_not_grow_with_beds_or_history(client, auth, war
 
 
 def test_typed_text_stays_text_on_the_page(client, auth, ward):
-    note = NursingNote(observed_at=ward["now"] - timedelta(minutes=5), text='<script>alert("x")</script> calm')
+    note = NursingNote(observed_at=ward["now"] - timedelta(minutes=5),
+                       text='<script>alert("x")</script> calm')
     entries.stamp(note, by=ward["charge"], admission=ward["ketamine"], idempotency_key=uuid.uuid4().hex,
                   supersedes=None, reason=None)
     db.session.add(note)
