@@ -178,7 +178,7 @@ def _summary(h: Handover, width: float) -> list:
         if len(h.overdue) > MAX_UNIT_OVERDUE:
             overdue.append(f"… {len(h.overdue) - MAX_UNIT_OVERDUE} more in the patients' sections")
         overdue = overdue or ["None: the due rules found nothing overdue or missed"]
-        rows += [["Overdue or missed\non the unit" if i == 0 else "", item] for i, item in enumerate(overdue)]
+        rows += [["Overdue / missed" if i == 0 else "", item] for i, item in enumerate(overdue)]
         table = Table(rows, colWidths=[_LABEL_WIDTH, width - _LABEL_WIDTH])
         table.setStyle(_SUMMARY_STYLE)
         flow += [table, Spacer(1, 4 * mm)]
@@ -192,6 +192,8 @@ _SUMMARY_STYLE = TableStyle([
     ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
     ("LINEAFTER", (0, 0), (0, -1), 0.4, colors.black),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("TOPPADDING", (0, 4), (-1, -1), 1),
+    ("BOTTOMPADDING", (0, 4), (-1, -1), 1),
 ])
 
 
