@@ -387,3 +387,23 @@ def test_typed_text_stays_text_on_the_page(client, auth, ward):
     page = client.get(f"/units/{ward['unit'].id}/handover?shift=current").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; calm" in page
     assert "<script>alert" not in page
+
+
+def test_a_withdrawn_line_leaves_the_handover_but_stays_in_the_record(client, auth, ward, audit_events):
+    from clinic.models import HandoverItem
+
+    auth.login_as("nurse")
+    unit_id = ward["unit"].id
+    client.post(f"/units/{unit_id}/handover/items?shift=current",
+                data={"admission_id": ward["alcohol"].id, "kind": "todo", "text": "Wrong patient line"})
+    item = db.session.scalars(select(HandoverItem)).one()
+    response = client.post(f"/units/{unit_id}/handover/items/{item.id}/withdraw?shift=current",
+                           follow_redirects=True)
+    assert "Line withdrawn from the handover" in response.get_data(as_text=True)
+    assert "Wrong patient line" not in response.get_data(as_text=True)
+    rows = db.session.scalars(select(HandoverItem).order_by(HandoverItem.id)).all()
+    assert [r.withdraws_id for r in rows] == [None, item.id]
+    again = client.post(f"/units/{unit_id}/handover/items/{item.id}/withdraw?shift=current",
+                        follow_redirects=True)
+    assert "That line has already been withdrawn." in again.get_data(as_text=True)
+    assert any(e.object_type == "handover_item" for e in audit_events("retract"))

@@ -10,6 +10,7 @@ from clinic.auth.decorators import role_required
 from clinic.board.services import choose_unit
 from clinic.db import utc_now
 from clinic.extensions import db
+from clinic.forms import EmptyForm
 from clinic.handover import bp
 from clinic.handover.cells import section
 from clinic.handover.forms import AcceptForm, ItemForm, SettingsForm, SignForm
@@ -25,6 +26,7 @@ from clinic.handover.signing import (
     sign,
     signatures_for,
     stored_pdf,
+    withdraw_item,
 )
 from clinic.models import HandoverSignature, Unit
 from clinic.models.handover import ACCEPT_OUTCOMES, PAPER_SIZES
@@ -116,6 +118,24 @@ def add_line(unit_id: int):
         return _page(unit, handover, now, item_form=form, status=422)
     db.session.commit()
     flash("Added to the handover.", "success")
+    return redirect(url_for("handover.unit_handover", unit_id=unit.id, shift=_shift_arg(handover)))
+
+
+@bp.route("/units/<int:unit_id>/handover/items/<int:item_id>/withdraw", methods=["POST"])
+@role_required(*HANDOVER_ROLES)
+def withdraw_line(unit_id: int, item_id: int):
+    unit = choose_unit(unit_id)
+    handover = _handover(unit, utc_now())
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        withdraw_item(by=current_user, handover=handover, item_id=item_id)
+    except HandoverError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Line withdrawn from the handover (it stays in the record).", "success")
     return redirect(url_for("handover.unit_handover", unit_id=unit.id, shift=_shift_arg(handover)))
 
 

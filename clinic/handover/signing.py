@@ -74,6 +74,28 @@ def add_item(*, by: User, handover: Handover, admission_id: int, kind: str, text
     return item
 
 
+def withdraw_item(*, by: User, handover: Handover, item_id: int) -> HandoverItem:
+    """Withdraw a line added to this shift's handover: a new row naming it; the original stays."""
+    item = db.session.get(HandoverItem, item_id)
+    if (item is None or item.unit_id != handover.unit_id
+            or item.shift_starts_at != handover.shift.starts_at or item.withdraws_id is not None):
+        raise HandoverError("That line is not on this handover.")
+    if db.session.scalar(select(HandoverItem.id).where(HandoverItem.withdraws_id == item.id)) is not None:
+        raise HandoverError("That line has already been withdrawn.")
+    row = HandoverItem(unit_id=item.unit_id, shift_starts_at=item.shift_starts_at,
+                       admission_id=item.admission_id, kind=item.kind, text=item.text, owner=item.owner,
+                       due_at=item.due_at, level=item.level, withdraws_id=item.id, recorded_by_id=by.id)
+    db.session.add(row)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise HandoverError("That line has already been withdrawn.") from None
+    audit.record("retract", user=by, object_type="handover_item", object_id=item.id,
+                 detail={"withdrawn_by_row": row.id, "kind": item.kind, "text": item.text})
+    return row
+
+
 def sign(*, by: User, handover: Handover, now: datetime, idempotency_key: str) -> HandoverSignature:
     """Sign a unit's handover: store the PDF exactly as signed, with its SHA-256."""
     if not by.has_role(*HANDOVER_ROLES):
