@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.board import bp as board_bp
     from clinic.duelist import bp as duelist_bp
     from clinic.escalations import bp as escalations_bp
+    from clinic.handover import bp as handover_bp
     from clinic.main import bp as main_bp
     from clinic.monitoring import bp as monitoring_bp
     from clinic.notes import bp as notes_bp
@@ -155,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rounds_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(trends_bp)
+    app.register_blueprint(handover_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_report_bp, url_prefix="/audit")
 

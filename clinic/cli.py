@@ -21,6 +21,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_baseline)
     app.cli.add_command(grant_app_role)
     app.cli.add_command(seed_demo)
+    from clinic.handover.cli import handover_command
+
+    app.cli.add_command(handover_command)
 
 
 @click.command("create-user")

@@ -74,6 +74,16 @@ EXPECTED: dict[str, set[str]] = {
     "admin.reopen_bed": {"admin"},
     "admin.due_rules": {"admin"},
     "audit_report.search": {"admin", "auditor"},
+    "handover.unit_handover": CLINICAL,
+    "handover.unit_handover_pdf": CLINICAL,
+    "handover.patient_handover": CLINICAL,
+    "handover.patient_handover_pdf": CLINICAL,
+    "handover.signed_pdf": CLINICAL,
+    "handover.add_line": {"nurse", "charge_nurse"},
+    "handover.withdraw_line": {"nurse", "charge_nurse"},
+    "handover.sign_handover": {"nurse", "charge_nurse"},
+    "handover.accept_handover": {"nurse", "charge_nurse"},
+    "handover.settings": {"admin"},
 }
 
 

@@ -3,6 +3,7 @@
 from clinic.models.audit import AuditEvent
 from clinic.models.charting import Assessment, EntryRetraction, NursingNote, VitalSigns
 from clinic.models.escalation import Escalation, EscalationUpdate
+from clinic.models.handover import HandoverAcceptance, HandoverItem, HandoverSetting, HandoverSignature
 from clinic.models.monitoring import (
     Assignment,
     DueDefinitionVersion,
@@ -33,6 +34,10 @@ __all__ = [
     "EntryRetraction",
     "Escalation",
     "EscalationUpdate",
+    "HandoverAcceptance",
+    "HandoverItem",
+    "HandoverSetting",
+    "HandoverSignature",
     "LoginThrottle",
     "NursingNote",
     "Patient",

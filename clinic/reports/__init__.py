@@ -1,0 +1,1 @@
+"""ReportLab documents."""

@@ -1,0 +1,409 @@
+"""Shift handover: assembled once from the record, shown as a page and a PDF, signed and accepted.
+
+The clock is fixed as in test_duelist: the ward's entries are charted at known times before NOW,
+so every gap the due rules find follows exactly from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import uuid
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from clinic import entries
+from clinic.escalations import services as escalation_services
+from clinic.extensions import db
+from clinic.models import HandoverAcceptance, HandoverSignature, NursingNote
+from tests.test_duelist import chart_check, chart_ciwa_ar, chart_ketamine, chart_vitals, utc_unit
+
+
+@pytest.fixture(name="now")
+def fixed_now():
+    from clinic.db import utc_now
+
+    return utc_now().replace(second=0, microsecond=0)
+
+
+@pytest.fixture(name="clock")
+def fixed_clock(monkeypatch, now):
+    monkeypatch.setattr("clinic.handover.routes.utc_now", lambda: now)
+    return now
+
+
+@pytest.fixture(name="ward")
+def seeded_ward(clock, make_unit, make_admission, make_user):
+    """Two patients on a UTC unit whose current shift began six hours before NOW.
+
+    Bed 1 (ALDER, alcohol): NEWS2 1 five hours ago (every 4 h: vitals overdue 1 h), CIWA-Ar 12
+    eighty minutes ago (hourly: overdue 20 min), a safety check 30 minutes ago (not overdue).
+    Bed 2 (BIRCH, ketamine): ketamine checklist 3 h 15 min ago (due in 45 min: no gap), no
+    safety check this shift (overdue).
+    """
+    now = clock
+    unit = utc_unit(make_unit, now)
+    charge = make_user("charge_nurse", display_name="Carla Charge")
+    beds = {b.label: b for b in unit.beds}
+    alcohol = make_admission(unit=unit, bed=beds["1"], by=charge, family_name="Alder", given_name="Ann",
+                             substances=(("alcohol", 8),), protocols=("vitals", "ciwa_ar"),
+                             allergies="Penicillin (rash)")
+    ketamine = make_admission(unit=unit, bed=beds["2"], by=charge, family_name="Birch", given_name="Ben",
+                              protocols=("vitals", "ketamine"))
+    chart_vitals(alcohol, charge, now - timedelta(hours=5), heart_rate=95)
+    chart_ciwa_ar(alcohol, charge, now - timedelta(minutes=80), 3, 3, 3, 3, 0, 0, 0, 0, 0, 0)
+    chart_check(alcohol, charge, now - timedelta(minutes=30))
+    chart_vitals(ketamine, charge, now - timedelta(hours=10) + timedelta(minutes=1))
+    chart_ketamine(ketamine, charge, now - timedelta(hours=3, minutes=15))
+    return {"unit": unit, "alcohol": alcohol, "ketamine": ketamine, "charge": charge, "now": now}
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def hhmm(at) -> str:
+    return at.strftime("%H:%M")
+
+
+def test_page_shows_each_patient_with_gaps_from_the_due_rules(client, auth, ward, audit_events):
+    auth.login_as("nurse")
+    now = ward["now"]
+    response = client.get(f"/units/{ward['unit'].id}/handover?shift=current")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.index("Bed 1 — ALDER, Ann") < page.index("Bed 2 — BIRCH, Ben")
+    assert "Allergies: Penicillin (rash)" in page
+    ciwa_at = now - timedelta(minutes=80)
+    due_at = hhmm(ciwa_at + timedelta(hours=1))
+    assert f"No CIWA-Ar since {hhmm(ciwa_at)} (due {due_at}, overdue by 20 min)" in page
+    assert "No vitals since" in page
+    assert "Safety check overdue" in page
+    # Bed 1's safety check 30 minutes ago is done: no gap for it. Bed 2's ketamine is not due yet.
+    alder = page[page.index("Bed 1 — ALDER"):page.index("Bed 2 — BIRCH")]
+    assert "Safety check overdue" not in alder
+    # Its hourly checks before that were missed: a miss stays a gap even after a later check.
+    first_window = ward["alcohol"].admitted_at + timedelta(hours=5)
+    assert f"Safety check missed: due {hhmm(first_window)}, none made by" in alder
+    birch = page[page.index("Bed 2 — BIRCH"):]
+    assert "No Ketamine" not in birch
+    view = audit_events("view")[-1]
+    assert view.object_type == "handover"
+    assert str(ward["alcohol"].patient_id) in view.detail
+
+
+def test_pdf_has_sections_gaps_and_header_footer_on_every_page(client, auth, ward, audit_events):
+    auth.login_as("nurse", display_name="Nina Nurse")
+    now = ward["now"]
+    # Enough notes to run over several pages.
+    for i in range(30):
+        note = NursingNote(observed_at=now - timedelta(minutes=100 - i),
+                           text=f"Observation note {i} " + "x" * 200)
+        entries.stamp(note, by=ward["charge"], admission=ward["alcohol"], idempotency_key=uuid.uuid4().hex,
+                      supersedes=None, reason=None)
+        db.session.add(note)
+    db.session.commit()
+    response = client.get(f"/units/{ward['unit'].id}/handover.pdf?shift=current")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    pages = pdf_pages(response.data)
+    text = "\n".join(pages)
+    assert "Bed 1 — ALDER, Ann" in text and "Bed 2 — BIRCH, Ben" in text
+    assert "Penicillin (rash)" in text
+    ciwa_at = now - timedelta(minutes=80)
+    assert f"No CIWA-Ar since {hhmm(ciwa_at)}" in text
+    assert "GAPS (not done)" in text
+    assert "more not printed: see the chart" in text
+    for number, page in enumerate(pages, start=1):
+        assert ward["unit"].name in page
+        assert "shift" in page
+        assert "Printed by Nina Nurse" in page
+        assert f"Page {number} of {len(pages)}" in page
+        assert "CONFIDENTIAL" in page
+    printed = audit_events("print")[-1]
+    assert printed.object_type == "handover"
+    box = PdfReader(io.BytesIO(response.data)).pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (595, 842)  # A4 unless the unit says otherwise
+
+
+def test_none_only_when_the_rules_found_nothing(client, auth, clock, make_unit, make_admission, make_user):
+    now = clock
+    unit = utc_unit(make_unit, now)
+    charge = make_user("charge_nurse")
+    admission = make_admission(unit=unit, by=charge, protocols=("vitals",), hours_ago=2)
+    chart_vitals(admission, charge, now - timedelta(minutes=10))
+    chart_check(admission, charge, now - timedelta(minutes=65))
+    chart_check(admission, charge, now - timedelta(minutes=5))
+    auth.login_as("nurse")
+    text = "\n".join(pdf_pages(client.get(f"/units/{unit.id}/handover.pdf?shift=current").data))
+    assert "None: the due rules found nothing overdue" in text
+    assert "No vitals since" not in text
+    assert "Safety check missed" not in text
+
+
+def test_sign_stores_the_pdf_and_reprints_it_identically(client, auth, ward, audit_events, monkeypatch):
+    from clinic.db import utc_now
+
+    # The real clock: the ward's entries were recorded (system time) just after the fixed NOW.
+    monkeypatch.setattr("clinic.handover.routes.utc_now", utc_now)
+    nurse = auth.login_as("nurse", display_name="Olive Outgoing")
+    response = client.post(f"/units/{ward['unit'].id}/handover/sign?shift=current",
+                           data={"idempotency_key": "k1"})
+    assert response.status_code == 302
+    signature = db.session.scalars(select(HandoverSignature)).one()
+    assert signature.signed_by_id == nurse.id and signature.signed_by_role == "nurse"
+    assert signature.sha256 == hashlib.sha256(signature.pdf).hexdigest()
+    first = client.get(f"/handover/signatures/{signature.id}.pdf").data
+    assert first == signature.pdf
+    # New charting after signing: the stored copy does not change; the page says the record did.
+    page = client.get(f"/units/{ward['unit'].id}/handover?shift=current").get_data(as_text=True)
+    assert "Nothing has been charted for these patients since signing." in page
+    chart_vitals(ward["alcohol"], ward["charge"], ward["now"] - timedelta(minutes=1))
+    again = client.get(f"/handover/signatures/{signature.id}.pdf").data
+    assert again == first
+    page = client.get(f"/units/{ward['unit'].id}/handover?shift=current").get_data(as_text=True)
+    assert "Signed by <strong>Olive Outgoing</strong>" in page
+    assert "The record has changed since this handover was signed: 1 entry" in page
+    signed = [e for e in audit_events("create") if e.object_type == "handover_signature"]
+    assert len(signed) == 1
+    reprints = [e for e in audit_events("print") if e.object_type == "handover_signature"]
+    assert len(reprints) == 2
+    assert "Olive Outgoing (signed)" in pdf_pages(first)[0]
+    assert "Olive Outgoing (Nurse), signed in the record" in pdf_pages(first)[-1]
+    # The same form sent twice signs once.
+    client.post(f"/units/{ward['unit'].id}/handover/sign?shift=current", data={"idempotency_key": "k1"})
+    assert len(db.session.scalars(select(HandoverSignature)).all()) == 1
+
+
+def test_accept_with_questions_by_another_nurse(client, auth, ward, make_user, audit_events):
+    auth.login_as("nurse", display_name="Olive Outgoing")
+    client.post(f"/units/{ward['unit'].id}/handover/sign?shift=current", data={"idempotency_key": "k2"})
+    signature = db.session.scalars(select(HandoverSignature)).one()
+    # The signer cannot accept her own handover.
+    response = client.post(f"/handover/signatures/{signature.id}/accept", data={"outcome": "accepted"})
+    assert response.status_code == 422
+    assert "not the nurse who signed it" in response.get_data(as_text=True)
+    auth.logout()
+    auth.login_as("nurse", display_name="Rita Receiving")
+    response = client.post(f"/handover/signatures/{signature.id}/accept",
+                           data={"outcome": "questions", "questions": ""})
+    assert response.status_code == 422
+    assert "Write the questions" in response.get_data(as_text=True)
+    response = client.post(f"/handover/signatures/{signature.id}/accept",
+                           data={"outcome": "questions", "questions": "Was bed 2's check done?"})
+    assert response.status_code == 302
+    row = db.session.scalars(select(HandoverAcceptance)).one()
+    assert (row.accepted_by_name, row.accepted_by_role) == ("Rita Receiving", "nurse")
+    assert row.outcome == "questions"
+    page = client.get(f"/units/{ward['unit'].id}/handover?shift=current").get_data(as_text=True)
+    assert "Accepted with questions by <strong>Rita Receiving</strong>" in page
+    assert "Was bed 2&#39;s check done?" in page
+    assert any(e.object_type == "handover_acceptance" for e in audit_events("create"))
+
+
+@pytest.mark.parametrize("role", ["physician", "admin", "auditor"])
+def test_only_nurses_sign(client, auth, ward, role):
+    auth.login_as(role)
+    response = client.post(f"/units/{ward['unit'].id}/handover/sign?shift=current",
+                           data={"idempotency_key": "k3"})
+    assert response.status_code == 403
+    assert db.session.scalars(select(HandoverSignature)).all() == []
+
+
+@pytest.mark.parametrize("role", ["admin", "auditor"])
+def test_no_clinical_view_for_admin_or_auditor(client, auth, ward, role):
+    auth.login_as(role)
+    assert client.get(f"/units/{ward['unit'].id}/handover").status_code == 403
+    assert client.get(f"/units/{ward['unit'].id}/handover.pdf").status_code == 403
+
+
+def test_action_lines_and_adjusted_severity_are_kept(client, auth, ward):
+    auth.login_as("nurse", display_name="Olive Outgoing")
+    unit_id, admission_id = ward["unit"].id, ward["alcohol"].id
+    url = f"/units/{unit_id}/handover/items?shift=current"
+    response = client.post(url, data={"admission_id": admission_id, "kind": "todo",
+                                      "text": "Repeat CIWA-Ar after lunch", "owner": "Night nurse"})
+    assert response.status_code == 302
+    client.post(url, data={"admission_id": admission_id, "kind": "contingency",
+                           "text": "If CIWA-Ar >= 20, call the on-call physician"})
+    response = client.post(url, data={"admission_id": admission_id, "kind": "severity", "text": ""})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Choose the severity." in body
+    client.post(url, data={"admission_id": admission_id, "kind": "severity", "level": "unstable",
+                           "text": "Tremor worsening"})
+    text = "\n".join(pdf_pages(client.get(f"/units/{unit_id}/handover.pdf?shift=current").data))
+    assert "To do: Repeat CIWA-Ar after lunch — Night nurse" in text
+    assert "If … then: If CIWA-Ar >= 20, call the on-call physician" in text
+    assert "UNSTABLE (adjusted by Olive Outgoing: Tremor worsening" in text
+
+
+def test_open_escalation_without_response_is_a_gap(client, auth, ward):
+    escalation_services.raise_by_hand(
+        by=ward["charge"], admission=ward["ketamine"], level="urgent", reason="Agitated, pacing",
+        idempotency_key=uuid.uuid4().hex, raised_at=ward["now"] - timedelta(minutes=40),
+    )
+    db.session.commit()
+    auth.login_as("nurse")
+    text = "\n".join(pdf_pages(client.get(f"/units/{ward['unit'].id}/handover.pdf?shift=current").data))
+    assert "Urgent: Agitated, pacing — OPEN" in text
+    assert "still open without a response" in text
+
+
+def test_single_patient_handover(client, auth, ward, audit_events):
+    auth.login_as("physician")
+    admission = ward["alcohol"]
+    page = client.get(f"/admissions/{admission.id}/handover").get_data(as_text=True)
+    assert "ALDER, Ann" in page and "BIRCH" not in page
+    text = "\n".join(pdf_pages(client.get(f"/admissions/{admission.id}/handover.pdf").data))
+    assert "single patient" in text and "ALDER, Ann" in text and "BIRCH" not in text
+    printed = audit_events("print")[-1]
+    assert printed.patient_id == admission.patient_id
+
+
+def test_rendered_pdf_pages_are_not_blank(client, auth, ward, tmp_path):
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils not installed")
+    auth.login_as("nurse")
+    (tmp_path / "h.pdf").write_bytes(client.get(f"/units/{ward['unit'].id}/handover.pdf?shift=current").data)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(tmp_path / "h.pdf"), str(tmp_path / "page")],
+                   check=True)
+    pngs = sorted(tmp_path.glob("page*.png"))
+    assert pngs
+    from PIL import Image
+
+    for png in pngs:
+        image = Image.open(png).convert("L")
+        dark = sum(image.histogram()[:128])
+        assert dark > 500, f"{png.name} looks blank"
+
+
+def test_command_writes_the_demo_units_pdf(runner, tmp_path, audit_events):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    out = tmp_path / "downtime.pdf"
+    result = runner.invoke(args=["handover", "--unit", "Detox Ward", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Detox Ward" in result.output and "8 patients" in result.output
+    pages = pdf_pages(out.read_bytes())
+    assert all("Printed by (command line)" in page and "Detox Ward" in page for page in pages)
+    assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
+    assert "Illness severity" in "\n".join(pages)
+    event = audit_events("print")[-1]
+    assert event.username == "(command line)" and event.object_type == "handover"
+    missing = runner.invoke(args=["handover", "--unit", "No Such Ward", "--out", str(out)])
+    assert missing.exit_code != 0 and "no unit named 'No Such Ward'" in missing.output
+
+
+def test_prn_doses_effects_and_next_eligible(client, auth, ward, make_user, monkeypatch):
+    from clinic.db import utc_now
+    from clinic.prn import services as prn_services
+    from tests.prn_helpers import give, make_order
+
+    # The real clock: an order counts as active from when it was prescribed (system time).
+    monkeypatch.setattr("clinic.handover.routes.utc_now", utc_now)
+    now = ward["now"]
+    alcohol = ward["alcohol"]
+    order = make_order(alcohol, make_user("physician"), drug="Lorazepam", min_interval_minutes=240,
+                       max_doses_24h=4, starts_at=now - timedelta(hours=9))
+    unanswered = give(alcohol, ward["charge"], order, at=now - timedelta(hours=3))
+    give(alcohol, ward["charge"], order, at=now - timedelta(minutes=25), outcome="refused", dose=None,
+         reason="Patient declined")
+    auth.login_as("nurse")
+    text = "\n".join(pdf_pages(client.get(f"/units/{ward['unit'].id}/handover.pdf?shift=current").data))
+    given_at = hhmm(unanswered.observed_at)
+    assert f"{given_at} Lorazepam 1 mg oral given by" in text
+    assert f"Effect of {given_at} Lorazepam not recorded" in text
+    assert "Lorazepam oral — Refused by the patient: Patient declined" in text
+    eligible = hhmm(unanswered.observed_at + timedelta(minutes=240))
+    assert f"Lorazepam 1 mg oral: next eligible {eligible}; 1/4 doses in 24 h" in text
+    # Once its effect is recorded, the gap goes and the effect shows with the dose.
+    prn_services.record_effect(by=ward["charge"], dose=unanswered, assessed_at=now - timedelta(hours=2),
+                               effect="better", side_effects=[], note=None, idempotency_key=uuid.uuid4().hex)
+    db.session.commit()
+    text = "\n".join(pdf_pages(client.get(f"/units/{ward['unit'].id}/handover.pdf?shift=current").data))
+    assert f"Effect of {given_at} Lorazepam not recorded" not in text
+    assert f"effect better at {hhmm(now - timedelta(hours=2))}" in text
+
+
+def test_paper_size_is_a_unit_setting(client, auth, ward, audit_events):
+    auth.login_as("admin")
+    url = f"/admin/units/{ward['unit'].id}/handover"
+    assert "US Letter" in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"paper_size": "tabloid"})
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    response = client.post(url, data={"paper_size": "letter"}, follow_redirects=True)
+    assert "handovers now print on US Letter" in response.get_data(as_text=True)
+    assert any(e.object_type == "handover_setting" for e in audit_events("update"))
+    auth.logout()
+    auth.login_as("nurse")
+    assert client.get(url).status_code == 403
+    box = PdfReader(io.BytesIO(client.get(f"/units/{ward['unit'].id}/handover.pdf").data)).pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (612, 792)
+
+
+def test_queries_per_handover_do_not_grow_with_beds_or_history(client, auth, ward, make_admission):
+    from sqlalchemy import event
+
+    auth.login_as("nurse")
+    url = f"/units/{ward['unit'].id}/handover?shift=current"
+    client.get(url)
+
+    def count() -> int:
+        statements = []
+
+        def listener(*args):
+            statements.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    before = count()
+    now = ward["now"]
+    third = make_admission(unit=ward["unit"], by=ward["charge"], protocols=("vitals", "ciwa_ar"))
+    for hours in range(1, 9):
+        chart_vitals(third, ward["charge"], now - timedelta(hours=hours))
+        chart_vitals(ward["alcohol"], ward["charge"], now - timedelta(hours=hours, minutes=30))
+        chart_check(ward["ketamine"], ward["charge"], now - timedelta(hours=hours, minutes=10))
+    assert count() == before
+
+
+def test_typed_text_stays_text_on_the_page(client, auth, ward):
+    note = NursingNote(observed_at=ward["now"] - timedelta(minutes=5),
+                       text='<script>alert("x")</script> calm')
+    entries.stamp(note, by=ward["charge"], admission=ward["ketamine"], idempotency_key=uuid.uuid4().hex,
+                  supersedes=None, reason=None)
+    db.session.add(note)
+    db.session.commit()
+    auth.login_as("nurse")
+    page = client.get(f"/units/{ward['unit'].id}/handover?shift=current").get_data(as_text=True)
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; calm" in page
+    assert "<script>alert" not in page
+
+
+def test_a_withdrawn_line_leaves_the_handover_but_stays_in_the_record(client, auth, ward, audit_events):
+    from clinic.models import HandoverItem
+
+    auth.login_as("nurse")
+    unit_id = ward["unit"].id
+    client.post(f"/units/{unit_id}/handover/items?shift=current",
+                data={"admission_id": ward["alcohol"].id, "kind": "todo", "text": "Wrong patient line"})
+    item = db.session.scalars(select(HandoverItem)).one()
+    response = client.post(f"/units/{unit_id}/handover/items/{item.id}/withdraw?shift=current",
+                           follow_redirects=True)
+    assert "Line withdrawn from the handover" in response.get_data(as_text=True)
+    assert "Wrong patient line" not in response.get_data(as_text=True)
+    rows = db.session.scalars(select(HandoverItem).order_by(HandoverItem.id)).all()
+    assert [r.withdraws_id for r in rows] == [None, item.id]
+    again = client.post(f"/units/{unit_id}/handover/items/{item.id}/withdraw?shift=current",
+                        follow_redirects=True)
+    assert "That line has already been withdrawn." in again.get_data(as_text=True)
+    assert any(e.object_type == "handover_item" for e in audit_events("retract"))
