@@ -41,6 +41,10 @@ HASHED_TABLES = (
     "prn_discontinuation",
     "prn_dose",
     "prn_effect",
+    "trend_review",
+    "handover_item",
+    "handover_signature",
+    "handover_acceptance",
 )
 #: Key of the hash in an audit event's detail: "table:id:sha256".
 DETAIL_KEY = "content_hash"
@@ -56,6 +60,9 @@ def _plain(value: Any) -> Any:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, bytes):
+        # A signed handover's PDF: its own digest stands for it, not a megabyte of JSON.
+        return "sha256:" + hashlib.sha256(value).hexdigest()
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return value

@@ -70,7 +70,8 @@ def add_item(*, by: User, handover: Handover, admission_id: int, kind: str, text
     audit.record("create", user=by, object_type="handover_item", object_id=item.id,
                  patient_id=patient.patient_id,
                  detail={"kind": kind, "text": text, "owner": item.owner, "level": item.level,
-                         "shift_starts_at": handover.shift.starts_at})
+                         "shift_starts_at": handover.shift.starts_at},
+                 content_of=item)
     return item
 
 
@@ -92,7 +93,8 @@ def withdraw_item(*, by: User, handover: Handover, item_id: int) -> HandoverItem
     except IntegrityError:
         raise HandoverError("That line has already been withdrawn.") from None
     audit.record("retract", user=by, object_type="handover_item", object_id=item.id,
-                 detail={"withdrawn_by_row": row.id, "kind": item.kind, "text": item.text})
+                 detail={"withdrawn_by_row": row.id, "kind": item.kind, "text": item.text},
+                 content_of=row)
     return row
 
 
@@ -119,7 +121,8 @@ def sign(*, by: User, handover: Handover, now: datetime, idempotency_key: str) -
     audit.record("create", user=by, object_type="handover_signature", object_id=signature.id,
                  detail={"event": "sign", "unit": handover.unit_name, "patients": handover.patient_ids,
                          "shift_starts_at": handover.shift.starts_at, "sha256": signature.sha256,
-                         "bytes": len(pdf)})
+                         "bytes": len(pdf)},
+                 content_of=signature)
     return signature
 
 
@@ -142,7 +145,8 @@ def accept(*, by: User, signature: HandoverSignature, outcome: str, questions: s
     db.session.flush()
     audit.record("create", user=by, object_type="handover_acceptance", object_id=row.id,
                  detail={"event": "accept", "signature": signature.id, "outcome": outcome,
-                         "questions": questions})
+                         "questions": questions},
+                 content_of=row)
     return row
 
 

@@ -31,5 +31,6 @@ def record_review(*, by: User, admission: Admission, comment: str | None,
     db.session.flush()
     audit.record("create", user=by, object_type="trend_review", object_id=review.id,
                  patient_id=admission.patient_id, clinical_at=review.reviewed_at,
-                 detail={"comment": review.comment} if review.comment else {})
+                 detail={"comment": review.comment} if review.comment else {},
+                 content_of=review)
     return review
