@@ -20,7 +20,6 @@ APP_UPDATES: dict[str, tuple[str, ...]] = {
     "user_account": ("display_name", "role", "active", "password_hash"),
     "user_session": ("last_seen_at", "ended_at", "ended_reason"),
     "login_throttle": ("failed_count", "last_failed_at", "locked_until"),
-    "unit": ("name", "timezone", "shift_pattern", "late_entry_minutes"),
     "bed": ("active",),
     "patient": ("allergies",),
     "admission": (
@@ -29,6 +28,9 @@ APP_UPDATES: dict[str, tuple[str, ...]] = {
         "observation_level", "observation_level_since",
     ),
 }
+#: Settings the administrator edits in place: every column but the key. A unit setting added
+#: later (PRN overrides, glucose unit, …) is then granted without anyone remembering to.
+SETTINGS_TABLES = ("unit",)
 #: Tables whose rows the app deletes: a login throttle is cleared by a good login.
 APP_DELETES = ("login_throttle",)
 
@@ -80,8 +82,11 @@ def grant_statements(connection: Connection, role: str, schema: str) -> list[str
     for name in db.metadata.tables:
         table = f"{q_schema}.{_quote(connection, name)}"
         statements.append(f"GRANT SELECT, INSERT ON {table} TO {q_role}")
-        if name in APP_UPDATES:
-            columns = ", ".join(_quote(connection, c) for c in APP_UPDATES[name])
+        updatable = APP_UPDATES.get(name) or (
+            [c.name for c in db.metadata.tables[name].columns if not c.primary_key]
+            if name in SETTINGS_TABLES else ())
+        if updatable:
+            columns = ", ".join(_quote(connection, c) for c in updatable)
             statements.append(f"GRANT UPDATE ({columns}) ON {table} TO {q_role}")
         if name in APP_DELETES:
             statements.append(f"GRANT DELETE ON {table} TO {q_role}")

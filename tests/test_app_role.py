@@ -76,6 +76,7 @@ def test_app_role_changes_only_the_columns_it_needs(app_role):
     assert "permission denied" in _refused(url, "DELETE FROM user_session")
     assert "permission denied" in _refused(url, "UPDATE user_account SET username = username")
     assert set(APP_UPDATES) <= set(db.metadata.tables)
+    assert "permission denied" in _refused(url, "UPDATE unit SET id = id")
 
 
 def test_grant_refuses_the_owner_and_unknown_roles(runner):
@@ -100,7 +101,7 @@ def role_app(app_role, config_overrides):
 def test_the_app_works_as_that_role(app, role_app, make_admission, make_user):
     admission = make_admission()
     nurse = make_user("nurse", username="role.nurse")
-    make_user("admin", username="role.admin")
+    admin_id = make_user("admin", username="role.admin").id
     charge = make_user("charge_nurse", username="role.charge")
     physician_id = make_user("physician", username="role.physician").id
     admission_id, nurse_id = admission.id, nurse.id
@@ -150,6 +151,7 @@ def test_the_app_works_as_that_role(app, role_app, make_admission, make_user):
         dose = give(current, db.session.get(User, nurse_id), order)
         assert dose.outcome == "given"
         prn.discontinue(by=physician, order=order, reason="Symptoms settled")
+        prn.set_override_allowed(by=db.session.get(User, admin_id), unit=current.unit, allowed=True)
         db.session.commit()
         current = db.session.get(Admission, admission_id)
         by = db.session.get(User, charge.id)
