@@ -100,7 +100,7 @@ class BoardCells:
         latest = trend.latest
         link = self._vitals(admission_id=admission.id, vitals_id=latest.id)
         return Markup(
-            f'<a href="{link}">{news2_badge(latest.total, latest.band)}</a>\n'
+            f'<a href="{link}">{news2_badge(latest.total, latest.band, latest.flags or {})}</a>\n'
             f'{trend_arrow(trend.direction)}<br>{self._ago(latest.observed_at)}'
         )
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     null,
     select,
     true,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -157,8 +158,9 @@ def recent_entries(admission_ids: list[int], *, ciwa_ar_depth: int = HISTORY_DEP
 
 
 def _recent_sqlite(admission_ids: list[int], depth: dict[str, int]) -> list[Row]:
+    # Complete sets, and partial ones whose parameters present already imply a band.
     def complete(v):
-        return (v.news2_total.is_not(None),)
+        return (v.news2_band.is_not(None),)
 
     # One conditions function per scale, shared by its depths.
     spec = {("news2", n): (VitalSigns, complete, n) for n in range(depth["news2"])}
@@ -190,7 +192,9 @@ def _vitals_columns(vitals):
     return (
         vitals.id, vitals.admission_id, vitals.observed_at, literal("news2").label("scale"),
         literal("scored").label("outcome"), vitals.news2_total.label("total"),
-        vitals.news2_band.label("band"), cast(null(), Assessment.flags.type).label("flags"),
+        # A set's NEWS2 points ride in the flags column: the board names a partial set's missing ones.
+        vitals.news2_band.label("band"),
+        type_coerce(vitals.news2_points, Assessment.flags.type).label("flags"),
         cast(null(), Assessment.suicide_risk.type).label("suicide_risk"),
     )
 
@@ -230,7 +234,7 @@ def _postgresql_recent(depth: int):
     v = aliased(VitalSigns)
     sets = (
         select(*_vitals_columns(v))
-        .where(v.admission_id == wanted.c.id, v.news2_total.is_not(None), current_filter(v))
+        .where(v.admission_id == wanted.c.id, v.news2_band.is_not(None), current_filter(v))
         .order_by(v.observed_at.desc(), v.id.desc()).limit(literal_column("2"))
         .lateral("sets")
     )

@@ -247,8 +247,12 @@ class ScorePoint:
 
     @property
     def counts(self) -> bool:
-        """Return whether this result resets the clock (an incomplete scored result does not)."""
-        return self.outcome == UNABLE or self.total is not None
+        """Return whether this result resets the clock.
+
+        An incomplete set counts only when its parameters present already imply a band (a
+        single parameter scoring 3, or 5 points and more): a missing value never hides them.
+        """
+        return self.outcome == UNABLE or self.total is not None or self.band is not None
 
 
 @dataclass(frozen=True)
@@ -355,6 +359,9 @@ def _rule(protocol: str, counted: Sequence[ScorePoint], definition: DueDefinitio
         if newest.band not in news2.BANDS:
             raise ValueError(f"NEWS2 band {newest.band!r} is not one of {', '.join(news2.BANDS)}")
         minutes = definition.vitals_minutes_by_band["zero" if total == 0 else newest.band]
+        if total is None:
+            return minutes, (f"NEWS2 incomplete, at least {newest.band} from the parameters present: "
+                             f"{_every(minutes)}")
         return minutes, f"NEWS2 {total} ({newest.band}): {_every(minutes)}"
     if protocol == "ciwa_ar":
         return _ciwa_ar_rule([p.total for p in counted if p.outcome == SCORED], definition)

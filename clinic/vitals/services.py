@@ -155,6 +155,11 @@ def record_vitals(
     spo2_scale = admission.spo2_scale
     result = news2_for(values, on_oxygen=on_oxygen, consciousness=consciousness,
                        spo2_scale=spo2_scale)
+    part = None if result is not None else news2.partial(
+        respiratory_rate=values.get("respiratory_rate"), spo2=values.get("spo2"),
+        spo2_scale=spo2_scale, on_oxygen=on_oxygen, systolic_bp=values.get("systolic_bp"),
+        heart_rate=values.get("heart_rate"), consciousness=consciousness,
+        temperature=values.get("temperature"))
     glucose = values.get("glucose")
     vitals = VitalSigns(
         observed_at=observed_at,
@@ -174,8 +179,9 @@ def record_vitals(
         glucose_reading=glucose if isinstance(glucose, str) else None,
         confirmed_extreme=bool(confirmed and checked.needs_confirmation),
         news2_total=result.total if result else None,
-        news2_band=result.band if result else None,
-        news2_points=dict(result.points) if result else None,
+        # A partial set keeps the points of what is there and the least band they imply.
+        news2_band=result.band if result else part.band,
+        news2_points=dict(result.points) if result else (dict(part.points) or None),
         flags=checked.flags,
     )
     entries.stamp(vitals, by=by, admission=admission, idempotency_key=idempotency_key,
@@ -188,6 +194,8 @@ def record_vitals(
     )
     if result is not None:
         _escalate(by, admission, vitals, result)
+    else:
+        _escalate_partial(by, admission, vitals, part)
     return vitals
 
 
@@ -223,6 +231,24 @@ def _escalate(by: User, admission: Admission, vitals: VitalSigns, result: news2.
     escalations.raise_automatic(
         by=by, admission=admission, rule=rule, level=level,
         reason=f"NEWS2 {result.total} ({result.band}): {result.monitoring}.",
+        source_kind=vitals.kind, source_id=vitals.id,
+    )
+
+
+def _escalate_partial(by: User, admission: Admission, vitals: VitalSigns,
+                      part: news2.PartialResult) -> None:
+    band = part.band
+    if band is None:
+        return
+    level, rule = ("emergency", "news2:high") if band == news2.BAND_HIGH else (
+        ("urgent", "news2:medium") if band == news2.BAND_MEDIUM else ("urgent", "news2:red"))
+    red = ", ".join(news2.PARAMETER_LABELS[name] for name in part.red)
+    missing = ", ".join(news2.PARAMETER_LABELS[name] for name in part.missing)
+    scoring = f"; scoring 3: {red}" if red else ""
+    escalations.raise_automatic(
+        by=by, admission=admission, rule=rule, level=level,
+        reason=(f"NEWS2 incomplete (missing: {missing}), {part.known_total} points from the "
+                f"parameters present{scoring}: at least {band}, vitals due within the hour."),
         source_kind=vitals.kind, source_id=vitals.id,
     )
 
