@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import unescape
 
+import pytest
 from sqlalchemy import select
 
 from clinic.extensions import db
@@ -75,3 +76,25 @@ def test_partial_set_without_a_red_parameter_is_shown_incomplete_never_low(
     chart_page = page(client, f"/admissions/{admission.id}")
     assert "NEWS2 incomplete" in chart_page
     assert "missing: respiratory rate, air or oxygen, systolic BP, consciousness, temperature" in chart_page
+
+
+@pytest.mark.parametrize(("field", "value", "label"), [
+    ("spo2", "49", "SpO₂"), ("respiratory_rate", "0", "respiratory rate"),
+    ("heart_rate", "19", "pulse"), ("temperature", "29.9", "temperature"),
+])
+def test_emergency_reading_is_charted_with_the_confirmation_and_escalates_at_once(
+        client, make_admission, auth, field, value, label):
+    admission = make_admission(protocols=("vitals",), substances=(("opioids", 2),))
+    auth.login_as("nurse")
+    data = vitals_form(admission, {field: value})
+
+    asked = client.post(new_url(admission), data=data)
+    assert asked.status_code == 422
+    assert "re-measure and confirm" in unescape(asked.get_data(as_text=True))
+    assert open_escalations(admission) == []
+
+    vitals = chart(client, admission, {field: value}, confirmed="y")
+    assert vitals.confirmed_extreme
+    assert vitals.news2_points[field] == 3
+    [escalation] = open_escalations(admission)
+    assert escalation.level == "urgent" and f"scoring 3: {label}" in escalation.reason

@@ -1,6 +1,9 @@
 """Input limits for vital signs: refuse the impossible, confirm the extreme, flag the abnormal.
 
-The defaults are REFERENCE §6; a unit may pass its own ``limits`` mapping to ``check``.
+The defaults are REFERENCE §6; a unit may pass its own ``limits`` mapping to ``check``. Only what
+cannot be a measurement of a live patient is refused: an overdose really gives SpO2 49, a
+respiratory rate of 0, a pulse of 19 or a temperature of 29.9, and those are charted with the
+confirmation (and escalated through NEWS2).
 """
 
 from __future__ import annotations
@@ -79,27 +82,27 @@ def _range(low: str | None, high: str | None) -> Range:
 
 LIMITS: Mapping[str, Limit] = MappingProxyType({
     "respiratory_rate": Limit(
-        "Respiratory rate", "/min", 0, _range("1", "60"), _range("9", "29"), _range("12", "20")
+        "Respiratory rate", "/min", 0, _range("0", "80"), _range("9", "29"), _range("12", "20")
     ),
     "heart_rate": Limit(
-        "Heart rate", "/min", 0, _range("20", "250"), _range("40", "150"), _range("51", "90")
+        "Heart rate", "/min", 0, _range("0", "300"), _range("40", "150"), _range("51", "90")
     ),
     "systolic_bp": Limit(
-        "Systolic BP", "mmHg", 0, _range("40", "300"), _range("80", "200"), _range("111", "219")
+        "Systolic BP", "mmHg", 0, _range("20", "300"), _range("80", "200"), _range("111", "219")
     ),
     "diastolic_bp": Limit(
-        "Diastolic BP", "mmHg", 0, _range("10", "200"), _range("40", "120"), _range("60", "90")
+        "Diastolic BP", "mmHg", 0, _range("5", "200"), _range("40", "120"), _range("60", "90")
     ),
     "temperature": Limit(
         "Temperature",
         "°C",
         1,
-        _range("30.0", "44.0"),
+        _range("25.0", "45.0"),
         _range("35.0", "39.4"),
         _range("36.1", "38.0"),
         fahrenheit=_range("86", "113"),
     ),
-    "spo2": Limit("SpO2", "%", 0, _range("50", "100"), _range("85", None), _range("96", None)),
+    "spo2": Limit("SpO2", "%", 0, _range("0", "100"), _range("85", None), _range("96", None)),
     "glucose": Limit(
         "Capillary glucose",
         "mmol/L",
