@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from sqlalchemy import select
 
+from clinic.assessments.services import record_assessment
+from clinic.db import utc_now
 from clinic.extensions import db
-from clinic.models import Escalation
-from tests.test_vitals import chart, new_url, vitals_form  # noqa: F401
+from clinic.models import Escalation, ProtocolOverride
+from clinic.monitoring.services import definition_for, due_for
+from clinic.scoring import ciwa_ar
+from tests.test_vitals import NORMAL, chart, new_url, vitals_form
 
 #: The issue's part-filled set: life-threatening values, no temperature.
 PARTIAL_CRITICAL = {
@@ -98,3 +104,63 @@ def test_emergency_reading_is_charted_with_the_confirmation_and_escalates_at_onc
     assert vitals.news2_points[field] == 3
     [escalation] = open_escalations(admission)
     assert escalation.level == "urgent" and f"scoring 3: {label}" in escalation.reason
+
+
+# --- item 2: an override outlives no deterioration ----------------------------------------------
+
+def record_ciwa(admission, nurse, items, minutes_ago):
+    record_assessment(
+        by=nurse, admission=admission, scale="ciwa_ar",
+        observed_at=utc_now().replace(microsecond=0) - timedelta(minutes=minutes_ago),
+        items=dict(zip(ciwa_ar.KEYS, items, strict=True)), yes_no={},
+        heart_rate=None, self_harm_thoughts=None, suicide_answers=None, unable_reason=None,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    db.session.commit()
+
+
+def due_item(admission, protocol):
+    now = utc_now()
+    definition, _ = definition_for(admission.unit)
+    patient = due_for([admission], now=now, shift=admission.unit.shift_for(now), definition=definition)
+    return next(item for item in patient[admission.id].items if item.protocol == protocol)
+
+
+def test_override_stops_applying_when_ciwa_ar_worsens_and_the_page_says_why(
+        client, make_admission, make_user, auth):
+    admission = make_admission(protocols=("ciwa_ar",), substances=(("alcohol", 20),))
+    nurse = make_user("nurse")
+    record_ciwa(admission, nurse, (1, 1, 1, 1, 0, 0, 0, 0, 0, 0), 120)  # 4, mild
+    auth.login_as("physician")
+    response = client.post(f"/admissions/{admission.id}/monitoring", data={
+        "protocol": "ciwa_ar", "action": "set", "ciwa_ar-interval_minutes": "480",
+        "ciwa_ar-reason": "Settled; let him sleep"})
+    assert response.status_code == 302
+    row = db.session.scalars(select(ProtocolOverride)).one()
+    assert row.set_in_band == "mild"
+    assert due_item(admission, "ciwa_ar").interval_minutes == 480
+
+    record_ciwa(admission, nurse, (4, 4, 4, 4, 4, 2, 2, 1, 0, 0), 10)  # 25, severe
+
+    item = due_item(admission, "ciwa_ar")
+    assert item.interval_minutes == 60 and not item.overridden
+    monitoring = page(client, f"/admissions/{admission.id}/monitoring")
+    assert "No longer applies" in monitoring
+    assert "CIWA-Ar 25 (severe) is worse than the band it was set in (mild)" in monitoring
+
+
+def test_vitals_override_stops_applying_at_news2_11(client, make_admission, auth):
+    admission = make_admission(protocols=("vitals",), substances=(("alcohol", 20),))
+    auth.login_as("nurse")
+    chart(client, admission, NORMAL, minutes_ago=60)
+    auth.login_as("physician")
+    client.post(f"/admissions/{admission.id}/monitoring", data={
+        "protocol": "vitals", "action": "set", "vitals-interval_minutes": "720",
+        "vitals-reason": "Stable; sleeping"})
+    assert due_item(admission, "vitals").interval_minutes == 720
+    auth.login_as("nurse")
+    chart(client, admission, {**NORMAL, "respiratory_rate": "26", "spo2": "91", "heart_rate": "135",
+                              "systolic_bp": "100"}, confirmed="y")
+
+    item = due_item(admission, "vitals")
+    assert item.interval_minutes == 15

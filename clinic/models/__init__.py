@@ -12,6 +12,7 @@ from clinic.models.monitoring import (
     SafetyCheck,
 )
 from clinic.models.patient import Admission, AdmissionSubstance, BedMove, Patient
+from clinic.models.risk import RiskFlag
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import LoginThrottle, User, UserSession
 
@@ -34,6 +35,7 @@ __all__ = [
     "LoginThrottle",
     "NursingNote",
     "Patient",
+    "RiskFlag",
     "Unit",
     "User",
     "UserSession",

@@ -100,8 +100,11 @@ class VitalSigns(ClinicalEntry, db.Model):
     #: ACVPU letter.
     consciousness: Mapped[str | None] = mapped_column(String(1))
     pain: Mapped[int | None] = mapped_column()
-    #: Tenths of a mmol/L.
+    #: Tenths of the glucose unit (mmol/L unless glucose_unit says mg/dL).
     glucose_tenths: Mapped[int | None] = mapped_column()
+    #: The unit the glucose was measured in, as the unit was set when charted; None on sets
+    #: charted before units could choose (mmol/L, the only unit then; the table is append-only).
+    glucose_unit: Mapped[str | None] = mapped_column(String(6))
     #: Meter reading "LO" or "HI" when the meter gave no number.
     glucose_reading: Mapped[str | None] = mapped_column(String(2))
     #: The nurse ticked "re-measured and confirmed" for the extreme values.

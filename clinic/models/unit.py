@@ -24,6 +24,8 @@ class Unit(db.Model):
     shift_pattern: Mapped[str] = mapped_column(String(200))
     #: Minutes after its clinical time from which an entry counts as late.
     late_entry_minutes: Mapped[int] = mapped_column(default=60)
+    #: Unit of capillary glucose on this unit's meters: "mmol/L" or "mg/dL".
+    glucose_unit: Mapped[str] = mapped_column(String(6), default="mmol/L", server_default="mmol/L")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     beds: Mapped[list[Bed]] = relationship(

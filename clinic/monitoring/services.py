@@ -54,7 +54,8 @@ def _overrides(*columns):
 _OVERRIDES = _overrides(ProtocolOverride)
 # What the due rules read, as plain rows: the board and due list run it on every view.
 _OVERRIDE_INTERVALS = _overrides(ProtocolOverride.admission_id, ProtocolOverride.protocol,
-                                 ProtocolOverride.interval_minutes, ProtocolOverride.reason)
+                                 ProtocolOverride.interval_minutes, ProtocolOverride.reason,
+                                 ProtocolOverride.set_in_band, ProtocolOverride.set_at)
 
 
 def _in_force(rows) -> dict:
@@ -75,7 +76,8 @@ def override_intervals(admission_ids: list[int]) -> dict[tuple[int, str], due.Ov
     if not admission_ids:
         return {}
     rows = _in_force(db.session.execute(_OVERRIDE_INTERVALS, {"ids": list(admission_ids)}))
-    return {key: due.Override(row.interval_minutes, row.reason) for key, row in rows.items()}
+    return {key: due.Override(row.interval_minutes, row.reason, row.set_in_band, row.set_at)
+            for key, row in rows.items()}
 
 
 def _scale_point(result) -> due.ScorePoint:
@@ -310,17 +312,29 @@ def _write_override(*, by: User, admission: Admission, protocol: str, interval_m
     before = current_overrides([admission.id]).get((admission.id, protocol))
     if interval_minutes is None and before is None:
         raise MonitoringError("There is no override in force to end; the unit's rules already apply.")
+    band = current_band(admission, protocol)
     row = ProtocolOverride(admission_id=admission.id, protocol=protocol, interval_minutes=interval_minutes,
-                           reason=reason, set_by_id=by.id)
+                           reason=reason, set_by_id=by.id,
+                           set_in_band=None if interval_minutes is None else band)
     db.session.add(row)
     db.session.flush()
     audit.record(
         "update", user=by, object_type="protocol_override", object_id=row.id,
         patient_id=admission.patient_id,
         detail={"change": change, "protocol": protocol,
-                "before": _override_snapshot(before), "after": _override_snapshot(row)},
+                "before": _override_snapshot(before), "after": _override_snapshot(row),
+                "set_in_band": row.set_in_band},
     )
     return row
+
+
+def current_band(admission: Admission, protocol: str) -> str | None:
+    """Return the band of the newest counted result of a protocol (None: no result yet)."""
+    definition, _ = definition_for(admission.unit)
+    points = histories([admission.id], recent_for([admission.id], definition)).get(
+        (admission.id, protocol), [])
+    counted = sorted((point for point in points if point.counts), key=lambda point: point.at)
+    return due.band_of(protocol, counted[-1]) if counted else None
 
 
 def set_override(*, by: User, admission: Admission, protocol: str, interval_minutes: int,

@@ -257,15 +257,65 @@ class ScorePoint:
 
 @dataclass(frozen=True)
 class Override:
-    """A physician's per-patient interval that replaces the computed one, and why."""
+    """A physician's per-patient interval that replaces the computed one, and why.
+
+    ``band`` is the band of the newest result when it was set (see ``band_of``; None: no result
+    yet). It may lengthen the interval only while the newest result is no worse than that band.
+    """
 
     interval_minutes: int
     reason: str
+    band: str | None = None
+    set_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _check_minutes("The override interval", self.interval_minutes)
         if not isinstance(self.reason, str) or not self.reason.strip():
             raise ValueError("An override needs a reason.")
+
+
+#: Bands from least to most severe, for "has the band worsened since the override?".
+_SCALE_SEVERITY: tuple[str, ...] = ("none", "mild", "moderate", "moderately severe", "severe",
+                                    "very severe")
+_SEVERITY: dict[str, tuple[str, ...]] = {
+    "vitals": VITALS_BANDS,
+    "ketamine": ("not flagged", "flagged"),
+}
+#: "Unable to assess" has no band: it neither keeps nor ends an override (it has its own
+#: escalation), so a physician's "asleep: every 4 h" still holds through it.
+UNABLE_BAND = "unable to assess"
+
+
+def band_of(protocol: str, point: ScorePoint) -> str | None:
+    """Return the band a result puts the patient in, as overrides remember it."""
+    if point.outcome == UNABLE:
+        return UNABLE_BAND
+    if protocol == "vitals":
+        return "zero" if point.total == 0 else point.band
+    if protocol == "ketamine":
+        return "flagged" if point.flagged else "not flagged"
+    return point.band
+
+
+def severity(protocol: str, band: str | None) -> int | None:
+    """Return the rank of a band within its protocol (higher is worse), or None if unknown."""
+    order = _SEVERITY.get(protocol, _SCALE_SEVERITY)
+    return order.index(band) if band in order else None
+
+
+def worse_than(protocol: str, band: str | None, baseline: str | None) -> bool:
+    """Return whether a band is worse than the baseline; None as baseline is the least band.
+
+    A band either side does not know counts as worse, so an override never outlives a result it
+    cannot place.
+    """
+    if band == UNABLE_BAND:
+        return False
+    now = severity(protocol, band)
+    then = 0 if baseline is None or baseline == UNABLE_BAND else severity(protocol, baseline)
+    if now is None or then is None:
+        return band != baseline
+    return now > then
 
 
 @dataclass(frozen=True)
@@ -277,6 +327,9 @@ class DueItem:
     interval_minutes: int
     reason: str
     overridden: bool = False
+    #: When an override stopped applying because the band worsened, and why.
+    override_lapsed_at: datetime | None = None
+    override_lapsed_reason: str | None = None
 
     def overdue_minutes(self, now: datetime) -> int:
         """Return the minutes past due, counting a started minute as whole; 0 when not overdue."""
@@ -331,9 +384,22 @@ def next_due(
         # Say so, or a nurse who just charted a partial set would wonder why nothing moved.
         reason += "; newest set incomplete, not counted" if protocol == "vitals" else (
             "; newest assessment incomplete, not counted")
+    lapsed_at = lapsed_reason = None
     if override is not None:
-        interval = override.interval_minutes
-        reason = f"Physician override: every {interval} min — {override.reason.strip()}"
+        lapse = _override_lapse(protocol, counted, override)
+        if lapse is None:
+            interval = override.interval_minutes
+            reason = f"Physician override: every {interval} min — {override.reason.strip()}"
+        else:
+            # Once the band worsens, the override can only shorten the computed interval.
+            lapsed_at, lapsed_reason = lapse
+            if override.interval_minutes < interval:
+                interval = override.interval_minutes
+                reason = (f"Physician override: every {interval} min (shorter than the rules' "
+                          f"{_within(interval)}) — {override.reason.strip()}")
+            else:
+                reason += f"; the physician's override (every {override.interval_minutes} min) no " \
+                          f"longer applies: {lapsed_reason}"
     due_at = anchor + timedelta(minutes=interval)
 
     after_prn = definition.after_prn_minutes(protocol)
@@ -344,7 +410,30 @@ def next_due(
         if prn_due < due_at:
             due_at, interval = prn_due, after_prn
             reason += f"; PRN dose given: reassess {_within(after_prn)} after it"
-    return DueItem(protocol, due_at, interval, reason, override is not None)
+    return DueItem(protocol, due_at, interval, reason, override is not None and lapsed_at is None,
+                   lapsed_at, lapsed_reason)
+
+
+def _override_lapse(protocol: str, counted: Sequence[ScorePoint],
+                    override: Override) -> tuple[datetime, str] | None:
+    """Return when and why an override stopped applying, or None while its band holds."""
+    if not counted or not worse_than(protocol, band_of(protocol, counted[-1]), override.band):
+        return None
+    # From the first of the newest run of results that are all worse than the override's band.
+    first = counted[-1]
+    for point in reversed(counted):
+        if override.set_at is not None and point.at < _utc(override.set_at, "override time"):
+            break
+        if not worse_than(protocol, band_of(protocol, point), override.band):
+            break
+        first = point
+    label = PROTOCOL_LABELS[protocol]
+    newest = counted[-1]
+    shown = (f"{label} unable to assess" if newest.outcome == UNABLE
+             else f"{label} {'incomplete' if newest.total is None else newest.total} "
+                  f"({band_of(protocol, newest)})")
+    baseline = override.band or "no result yet"
+    return first.at, (f"{shown} is worse than the band it was set in ({baseline})")
 
 
 def _rule(protocol: str, counted: Sequence[ScorePoint], definition: DueDefinition) -> tuple[int, str]:

@@ -1,13 +1,13 @@
 """Safety rules of issue 11 (stream safety-a): partial NEWS2, overrides, step-down, severe scales."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.scoring import news2
-from clinic.scoring.due import ScorePoint, next_due
+from clinic.scoring import due, news2
+from clinic.scoring.due import Override, ScorePoint, next_due
 
 ADMITTED = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
 
@@ -80,3 +80,70 @@ def test_partial_set_without_a_band_does_not_reset_the_clock():
     partial_unknown = ScorePoint(at=at(10), total=None, band=None)
     item = next_due("vitals", [complete, partial_unknown], admitted_at=ADMITTED)
     assert item.due_at == at(12)
+
+
+# --- item 2: an override outlives no deterioration ----------------------------------------------
+
+def test_override_holds_while_its_band_holds():
+    history = [ScorePoint(at=at(8), total=0, band="low")]
+    item = next_due("vitals", history, admitted_at=ADMITTED,
+                    override=Override(720, "stable, sleeping", band="zero", set_at=at(7)))
+    assert (item.due_at, item.overridden, item.override_lapsed_at) == (at(20), True, None)
+
+
+def test_override_stops_applying_once_news2_worsens():
+    history = [ScorePoint(at=at(8), total=0, band="low"), ScorePoint(at=at(9), total=11, band="high"),
+               ScorePoint(at=at(10), total=11, band="high")]
+    item = next_due("vitals", history, admitted_at=ADMITTED,
+                    override=Override(720, "stable, sleeping", band="zero", set_at=at(7)))
+    assert item.due_at == at(10, 15)
+    assert not item.overridden
+    assert item.override_lapsed_at == at(9)
+    assert item.override_lapsed_reason == "NEWS2 11 (high) is worse than the band it was set in (zero)"
+    assert "no longer applies" in item.reason
+
+
+def test_ciwa_ar_25_under_a_480_minute_override_is_due_hourly():
+    history = [ScorePoint(at=at(8), total=5, band="mild"), ScorePoint(at=at(12), total=25, band="severe")]
+    item = next_due("ciwa_ar", history, admitted_at=ADMITTED,
+                    override=Override(480, "settled", band="mild", set_at=at(8, 30)))
+    assert item.due_at == at(13)
+    assert item.override_lapsed_at == at(12)
+
+
+def test_a_shorter_override_still_applies_after_worsening():
+    history = [ScorePoint(at=at(9), total=3, band="low")]
+    item = next_due("vitals", history, admitted_at=ADMITTED,
+                    override=Override(30, "post-seizure", band="zero", set_at=at(8)))
+    assert (item.due_at, item.interval_minutes) == (at(9, 30), 30)
+    assert item.override_lapsed_at == at(9)
+
+
+VITALS_BAND_POINTS = [(0, "low"), (2, "low"), (3, "low-medium"), (5, "medium"), (9, "high")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.sampled_from(VITALS_BAND_POINTS), after=st.sampled_from(VITALS_BAND_POINTS),
+    minutes=st.integers(1, 720),
+)
+def test_deterioration_never_lengthens_an_interval(before, after, minutes):
+    """Under any override, a worse newest band never gives a later due time than a better one."""
+    first = ScorePoint(at=at(8), total=before[0], band=before[1])
+    band = due.band_of("vitals", first)
+    override = Override(minutes, "x", band=band, set_at=at(8))
+
+    def due_at(total, band_name):
+        point = ScorePoint(at=at(9), total=total, band=band_name)
+        return next_due("vitals", [first, point], admitted_at=ADMITTED, override=override).due_at
+
+    now_band = due.band_of("vitals", ScorePoint(at(9), *after))
+    if due.severity("vitals", now_band) > due.severity("vitals", band):
+        # Worse than when it was set: never later than the rules alone, nor than the override.
+        plain = next_due("vitals", [first, ScorePoint(at(9), *after)], admitted_at=ADMITTED).due_at
+        assert due_at(*after) <= plain
+        assert due_at(*after) <= at(9) + timedelta(minutes=minutes)
+    # A worse band never gives a longer interval than a better one, override or not.
+    better, worse = sorted([before, after], key=lambda p: due.severity(
+        "vitals", due.band_of("vitals", ScorePoint(at(9), *p))))
+    assert due_at(*worse) <= due_at(*better)
