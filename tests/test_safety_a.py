@@ -164,3 +164,19 @@ def test_vitals_override_stops_applying_at_news2_11(client, make_admission, auth
 
     item = due_item(admission, "vitals")
     assert item.interval_minutes == 15
+
+
+# --- item 3: CIWA-Ar steps down only after three settled 4-hourly scores -------------------------
+
+def test_rising_ciwa_ar_scores_do_not_step_down_on_the_monitoring_page(client, make_admission,
+                                                                      make_user, auth):
+    admission = make_admission(protocols=("ciwa_ar",), substances=(("alcohol", 20),), hours_ago=24)
+    nurse = make_user("nurse")
+    for total_items, minutes_ago in (((1, 1, 0, 0, 0, 0, 0, 0, 0, 0), 490),   # 2
+                                     ((2, 1, 1, 1, 0, 0, 0, 0, 0, 0), 250),   # 5
+                                     ((2, 2, 1, 2, 0, 0, 0, 0, 0, 0), 10)):   # 7
+        record_ciwa(admission, nurse, total_items, minutes_ago)
+    item = due_item(admission, "ciwa_ar")
+    assert (item.interval_minutes, item.reason) == (240, "CIWA-Ar 7 (below 8): every 4 h")
+    auth.login_as("nurse")
+    assert "CIWA-Ar 7 (below 8): every 4 h" in page(client, f"/admissions/{admission.id}/monitoring")

@@ -87,8 +87,9 @@ def _scale_point(result) -> due.ScorePoint:
 
 
 def recent_for(admission_ids: list[int], definition: due.DueDefinition) -> Recent:
-    """Return the newest entries the due rules need: enough CIWA-Ar results for the step-down."""
-    return recent_entries(admission_ids, ciwa_ar_depth=definition.ciwa_ar_settled_after)
+    """Return the newest entries the due rules need: enough CIWA-Ar results for the step-down
+    (its run, and the score before it, to tell whether the run began on the routine interval)."""
+    return recent_entries(admission_ids, ciwa_ar_depth=definition.ciwa_ar_settled_after + 1)
 
 
 def histories(admission_ids: list[int], recent: Recent) -> dict[tuple[int, str], list[due.ScorePoint]]:

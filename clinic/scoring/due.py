@@ -453,7 +453,7 @@ def _rule(protocol: str, counted: Sequence[ScorePoint], definition: DueDefinitio
                              f"{_every(minutes)}")
         return minutes, f"NEWS2 {total} ({newest.band}): {_every(minutes)}"
     if protocol == "ciwa_ar":
-        return _ciwa_ar_rule([p.total for p in counted if p.outcome == SCORED], definition)
+        return _ciwa_ar_rule([p for p in counted if p.outcome == SCORED], definition)
     if protocol == "ketamine":
         if newest.flagged:
             minutes = definition.ketamine_flagged_minutes
@@ -464,8 +464,9 @@ def _rule(protocol: str, counted: Sequence[ScorePoint], definition: DueDefinitio
     return minutes, f"{label} {total}: {_every(minutes)}"
 
 
-def _ciwa_ar_rule(totals: list[int], definition: DueDefinition) -> tuple[int, str]:
+def _ciwa_ar_rule(scores: list[ScorePoint], definition: DueDefinition) -> tuple[int, str]:
     threshold = definition.ciwa_ar_frequent_threshold
+    totals = [point.total for point in scores]
     minutes = ciwa_ar.reassessment_minutes(
         totals,
         threshold=threshold,
@@ -473,17 +474,15 @@ def _ciwa_ar_rule(totals: list[int], definition: DueDefinition) -> tuple[int, st
         routine=definition.ciwa_ar_routine_minutes,
         settled=definition.ciwa_ar_settled_minutes,
         settled_after=definition.ciwa_ar_settled_after,
+        times=[point.at for point in scores],
     )
     newest = totals[-1]
     if newest >= threshold:
         return minutes, f"CIWA-Ar {newest} ({threshold} or more): {_every(minutes)}"
-    run = 0
-    for total in reversed(totals):
-        if total >= threshold:
-            break
-        run += 1
-    if run >= definition.ciwa_ar_settled_after:
-        return minutes, f"CIWA-Ar {newest}, {_words(run)} in a row below {threshold}: {_every(minutes)}"
+    if minutes == definition.ciwa_ar_settled_minutes != definition.ciwa_ar_routine_minutes:
+        run = _words(definition.ciwa_ar_settled_after)
+        return minutes, (f"CIWA-Ar {newest}, {run} in a row below {threshold}, not rising, "
+                         f"{_every(definition.ciwa_ar_routine_minutes)}: {_every(minutes)}")
     return minutes, f"CIWA-Ar {newest} (below {threshold}): {_every(minutes)}"
 
 

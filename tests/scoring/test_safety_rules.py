@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.scoring import due, news2
+from clinic.scoring import ciwa_ar, due, news2
 from clinic.scoring.due import Override, ScorePoint, next_due
 
 ADMITTED = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
@@ -147,3 +147,26 @@ def test_deterioration_never_lengthens_an_interval(before, after, minutes):
     better, worse = sorted([before, after], key=lambda p: due.severity(
         "vitals", due.band_of("vitals", ScorePoint(at(9), *p))))
     assert due_at(*worse) <= due_at(*better)
+
+
+# --- item 3: CIWA-Ar step-down -------------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(totals=st.lists(st.integers(0, 30), min_size=1, max_size=6),
+       gaps=st.lists(st.integers(30, 600), min_size=6, max_size=6))
+def test_ciwa_ar_steps_down_only_after_three_settled_scores(totals, gaps):
+    times = [at(0)]
+    for gap in gaps[:len(totals) - 1]:
+        times.append(times[-1] + timedelta(minutes=gap))
+    minutes = ciwa_ar.reassessment_minutes(totals, times=times)
+    if minutes == 480:
+        last = totals[-3:]
+        assert len(last) == 3 and max(last) < 8
+        assert last[0] >= last[1] >= last[2]
+        run = times[-4:]
+        assert all(b - a >= timedelta(minutes=180) for a, b in zip(run, run[1:], strict=False))
+    # A score of 8 or more is always hourly; a rise is never rewarded with a longer interval.
+    if totals[-1] >= 8:
+        assert minutes == 60
+    if len(totals) > 1 and totals[-1] > totals[-2]:
+        assert minutes <= 240
