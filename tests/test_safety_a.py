@@ -14,7 +14,8 @@ from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import Escalation, ProtocolOverride
 from clinic.monitoring.services import definition_for, due_for
-from clinic.scoring import ciwa_ar
+from clinic.scoring import ciwa_ar, ciwa_b
+from tests import test_assessments as assessment_tests
 from tests.test_vitals import NORMAL, chart, new_url, vitals_form
 
 #: The issue's part-filled set: life-threatening values, no temperature.
@@ -180,3 +181,49 @@ def test_rising_ciwa_ar_scores_do_not_step_down_on_the_monitoring_page(client, m
     assert (item.interval_minutes, item.reason) == (240, "CIWA-Ar 7 (below 8): every 4 h")
     auth.login_as("nurse")
     assert "CIWA-Ar 7 (below 8): every 4 h" in page(client, f"/admissions/{admission.id}/monitoring")
+
+
+# --- items 5 and 6: severe withdrawal shortens intervals and tells the physician ----------------
+
+@pytest.fixture
+def withdrawal(make_admission):
+    return make_admission(
+        substances=(("alcohol", 20), ("opioids", 20), ("benzodiazepines", 20)),
+        protocols=("vitals", "ciwa_ar", "cows", "ciwa_b"), hours_ago=24)
+
+
+def test_ciwa_b_very_severe_escalates_to_the_physician_and_is_hourly(client, withdrawal, auth):
+    auth.login_as("nurse")
+    answers = {key: (4 if n < 15 else 2) for n, key in enumerate(ciwa_b.KEYS)}
+    assessment = assessment_tests.saved(assessment_tests.post(client, withdrawal, "ciwa_b", answers))
+    assert (assessment.total, assessment.band) == (70, "very severe")
+
+    [escalation] = [e for e in open_escalations(withdrawal) if e.rule == "ciwa_b:severe"]
+    assert "notify the physician" in escalation.reason and "seizures" in escalation.reason
+    item = due_item(withdrawal, "ciwa_b")
+    assert (item.interval_minutes, item.reason) == (60, "CIWA-B 70 (very severe): hourly")
+    assert "CIWA-B 70 (very severe): hourly" in page(client, f"/admissions/{withdrawal.id}/monitoring")
+
+
+def test_cows_moderately_severe_notifies_the_physician_and_is_hourly(client, withdrawal, auth):
+    auth.login_as("nurse")
+    answers = assessment_tests.cows_answers(4, 4, 5, 5, 4, 4, 3, 1, 0, 0, 0)
+    assessment = assessment_tests.saved(assessment_tests.post(client, withdrawal, "cows", answers))
+    assert (assessment.total, assessment.band) == (30, "moderately severe")
+
+    assert [e.level for e in open_escalations(withdrawal) if e.rule == "cows:severe"] == ["urgent"]
+    assert due_item(withdrawal, "cows").interval_minutes == 60
+
+
+def test_severe_ciwa_ar_makes_vitals_due_with_each_reassessment(client, withdrawal, auth):
+    auth.login_as("nurse")
+    chart(client, withdrawal, NORMAL, minutes_ago=5)
+    assert due_item(withdrawal, "vitals").interval_minutes == 720
+    answers = dict(zip(ciwa_ar.KEYS, (4, 4, 4, 4, 4, 2, 2, 1, 0, 0), strict=True))
+    assessment_tests.saved(assessment_tests.post(client, withdrawal, "ciwa_ar", answers))
+
+    vitals, ciwa = due_item(withdrawal, "vitals"), due_item(withdrawal, "ciwa_ar")
+    assert vitals.due_at == ciwa.due_at and vitals.interval_minutes == 60
+    assert "CIWA-Ar 25 (severe range): vitals with each CIWA-Ar reassessment" in vitals.reason
+    assert "vitals with each CIWA-Ar reassessment" in page(
+        client, f"/admissions/{withdrawal.id}/monitoring")

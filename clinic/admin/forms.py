@@ -167,8 +167,10 @@ DUE_RULE_GROUPS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
     ("COWS", "", [
         ("cows_minutes", "Routine interval", "min"),
         ("cows_after_prn_minutes", "Reassess after a PRN dose", "min"),
+        ("cows_severe_minutes", "Interval from moderately severe (25 or more)", "min"),
     ]),
-    ("CIWA-B", "", [("ciwa_b_minutes", "Interval", "min")]),
+    ("CIWA-B", "", [("ciwa_b_minutes", "Interval", "min"),
+                    ("ciwa_b_severe_minutes", "Interval from severe (41 or more)", "min")]),
     ("Ketamine checklist", "Flagged ≤ routine.", [
         ("ketamine_minutes", "Routine interval", "min"),
         ("ketamine_flagged_minutes", "Interval when flagged", "min"),

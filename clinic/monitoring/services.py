@@ -151,6 +151,7 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
                     override=overrides.get((admission.id, protocol)),
                 )
             )
+        _vitals_with_severe_scales(patient, history)
         start = max(filter(None, [admission.observation_level_since, admission.admitted_at]))
         # Only this shift's windows are listed as missed; earlier shifts were handed over.
         start = max(start, shift.starts_at)
@@ -160,6 +161,19 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
         patient.missed_notes = notes.get(admission.id, {})
         result[admission.id] = patient
     return result
+
+
+def _vitals_with_severe_scales(patient: PatientDue,
+                               history: dict[tuple[int, str], list[due.ScorePoint]]) -> None:
+    scales = {}
+    for item in patient.items:
+        points = history.get((patient.admission.id, item.protocol), [])
+        if item.protocol in due.SEVERE_FROM:
+            # Histories are newest first.
+            scales[item.protocol] = (item, points[0] if points else None)
+    for index, item in enumerate(patient.items):
+        if item.protocol == "vitals":
+            patient.items[index] = due.with_severe_scales(item, scales)
 
 
 def _checks_since(

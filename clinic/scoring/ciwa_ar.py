@@ -98,6 +98,9 @@ ROUTINE_MINUTES = 240
 SETTLED_MINUTES = 480
 SETTLED_AFTER = 3
 
+#: The default "severe" band starts here: vitals are then due with each reassessment.
+SEVERE_FROM = 16
+
 #: Default physician-notify thresholds.
 NOTIFY_AT = 20
 NOTIFY_CONSECUTIVE_AT = 15

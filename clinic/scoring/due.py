@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from clinic.scoring import ciwa_ar, cows, news2
+from clinic.scoring import ciwa_ar, ciwa_b, cows, news2
 
 PROTOCOLS: tuple[str, ...] = ("vitals", "ciwa_ar", "cows", "ciwa_b", "ketamine")
 PROTOCOL_LABELS: dict[str, str] = {
@@ -65,7 +65,9 @@ _LABELS: dict[str, str] = {
     "ciwa_ar_settled_after": "CIWA-Ar scores in a row below the threshold before stepping down",
     "cows_minutes": "COWS interval",
     "cows_after_prn_minutes": "COWS reassessment after a PRN dose",
+    "cows_severe_minutes": "COWS interval from moderately severe (25)",
     "ciwa_b_minutes": "CIWA-B interval",
+    "ciwa_b_severe_minutes": "CIWA-B interval from severe (41)",
     "ketamine_minutes": "Ketamine checklist interval",
     "ketamine_flagged_minutes": "Ketamine checklist interval when flagged",
     "unable_minutes": "Reassessment after “unable to assess”",
@@ -127,7 +129,9 @@ class DueDefinition:
     ciwa_ar_settled_after: int = ciwa_ar.SETTLED_AFTER
     cows_minutes: int = cows.ROUTINE_MINUTES
     cows_after_prn_minutes: int = cows.AFTER_PRN_MINUTES
-    ciwa_b_minutes: int = 240
+    cows_severe_minutes: int = cows.SEVERE_MINUTES
+    ciwa_b_minutes: int = ciwa_b.ROUTINE_MINUTES
+    ciwa_b_severe_minutes: int = ciwa_b.SEVERE_MINUTES
     ketamine_minutes: int = 240
     ketamine_flagged_minutes: int = 60
     unable_minutes: int = 60
@@ -152,7 +156,8 @@ class DueDefinition:
             raise ValueError("The due rules need a version, such as “1”.")
         for name in (
             "ciwa_ar_frequent_minutes", "ciwa_ar_routine_minutes", "ciwa_ar_settled_minutes",
-            "cows_minutes", "cows_after_prn_minutes", "ciwa_b_minutes", "ketamine_minutes",
+            "cows_minutes", "cows_after_prn_minutes", "cows_severe_minutes", "ciwa_b_minutes",
+            "ciwa_b_severe_minutes", "ketamine_minutes",
             "ketamine_flagged_minutes", "unable_minutes",
         ):
             _check_minutes(_LABELS[name], getattr(self, name))
@@ -182,6 +187,8 @@ class DueDefinition:
                     f"longer than for band “{better}” ({bands[better]} min).")
         for shorter, longer in (("ciwa_ar_frequent_minutes", "ciwa_ar_routine_minutes"),
                                 ("ciwa_ar_routine_minutes", "ciwa_ar_settled_minutes"),
+                                ("cows_severe_minutes", "cows_minutes"),
+                                ("ciwa_b_severe_minutes", "ciwa_b_minutes"),
                                 ("ketamine_flagged_minutes", "ketamine_minutes")):
             if getattr(self, shorter) > getattr(self, longer):
                 raise ValueError(
@@ -460,8 +467,44 @@ def _rule(protocol: str, counted: Sequence[ScorePoint], definition: DueDefinitio
             return minutes, f"{label} burden {total}, flagged: {_every(minutes)}"
         minutes = definition.ketamine_minutes
         return minutes, f"{label} burden {total}: {_every(minutes)}"
+    if severe(protocol, newest):
+        minutes = definition.cows_severe_minutes if protocol == "cows" else definition.ciwa_b_severe_minutes
+        return minutes, f"{label} {total} ({newest.band or 'severe range'}): {_every(minutes)}"
     minutes = definition.cows_minutes if protocol == "cows" else definition.ciwa_b_minutes
     return minutes, f"{label} {total}: {_every(minutes)}"
+
+
+#: Scores from which a scale is in its severe range: the physician is told (COWS, CIWA-B), the
+#: scale's own interval shortens (COWS, CIWA-B), and vitals are due with each reassessment.
+SEVERE_FROM: dict[str, int] = {
+    "ciwa_ar": ciwa_ar.SEVERE_FROM, "cows": cows.SEVERE_FROM, "ciwa_b": ciwa_b.SEVERE_FROM,
+}
+
+
+def severe_total(protocol: str, total: int | None) -> bool:
+    """Return whether a scale's total is in its severe range."""
+    return total is not None and protocol in SEVERE_FROM and total >= SEVERE_FROM[protocol]
+
+
+def severe(protocol: str, point: ScorePoint | None) -> bool:
+    """Return whether a scale's result is in its severe range."""
+    return point is not None and point.outcome == SCORED and severe_total(protocol, point.total)
+
+
+def with_severe_scales(vitals: DueItem, scales: Mapping[str, tuple[DueItem, ScorePoint | None]]) -> DueItem:
+    """Return the vitals item brought forward to the next reassessment of any severe scale.
+
+    A patient in severe withdrawal has vitals with each reassessment of the scale, however low
+    the NEWS2 (REFERENCE §2-§4; issue 11 item 5). Never later than the vitals' own due time.
+    """
+    result = vitals
+    for protocol, (item, newest) in sorted(scales.items()):
+        if severe(protocol, newest) and item.due_at < result.due_at:
+            label = PROTOCOL_LABELS[protocol]
+            result = replace(result, due_at=item.due_at, interval_minutes=item.interval_minutes,
+                             reason=f"{vitals.reason}; {label} {newest.total} (severe range): "
+                                    f"vitals with each {label} reassessment")
+    return result
 
 
 def _ciwa_ar_rule(scores: list[ScorePoint], definition: DueDefinition) -> tuple[int, str]:

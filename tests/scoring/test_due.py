@@ -319,8 +319,12 @@ def test_ciwa_ar_scored_without_a_total_is_incomplete():
 
 @pytest.mark.parametrize(("protocol", "point", "minutes", "reason"), [
     ("cows", scored(at(9), 9, "mild"), 240, "COWS 9: every 4 h"),
-    ("cows", scored(at(9), 30, "moderately severe"), 240, "COWS 30: every 4 h"),
+    ("cows", scored(at(9), 24, "moderate"), 240, "COWS 24: every 4 h"),
+    # Issue 11 item 6: moderately severe COWS and severe CIWA-B shorten the interval.
+    ("cows", scored(at(9), 30, "moderately severe"), 60, "COWS 30 (moderately severe): hourly"),
     ("ciwa_b", scored(at(9), 25, "moderate"), 240, "CIWA-B 25: every 4 h"),
+    ("ciwa_b", scored(at(9), 41, "severe"), 60, "CIWA-B 41 (severe): hourly"),
+    ("ciwa_b", scored(at(9), 70, "very severe"), 60, "CIWA-B 70 (very severe): hourly"),
     ("ketamine", scored(at(9), 12), 240, "Ketamine checklist burden 12: every 4 h"),
     ("ketamine", scored(at(9), 3, flagged=True), 60, "Ketamine checklist burden 3, flagged: hourly"),
     ("vitals", unable(at(9)), 60, "NEWS2 unable to assess: reassess within 1 h"),

@@ -170,3 +170,35 @@ def test_ciwa_ar_steps_down_only_after_three_settled_scores(totals, gaps):
         assert minutes == 60
     if len(totals) > 1 and totals[-1] > totals[-2]:
         assert minutes <= 240
+
+
+# --- items 5 and 6: severe withdrawal ------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(protocol=st.sampled_from(["cows", "ciwa_b"]), a=st.integers(0, 80), b=st.integers(0, 80))
+def test_a_worse_scale_score_never_gives_a_longer_interval(protocol, a, b):
+    top = 48 if protocol == "cows" else 80
+    low, high = sorted((min(a, top), min(b, top)))
+
+    def minutes(total):
+        return next_due(protocol, [ScorePoint(at(9), total, None)], admitted_at=ADMITTED).interval_minutes
+
+    assert minutes(high) <= minutes(low)
+    if due.severe_total(protocol, high):
+        assert minutes(high) <= 60
+
+
+@settings(max_examples=200, deadline=None)
+@given(news=st.sampled_from([(0, "low"), (2, "low"), (5, "medium"), (8, "high")]),
+       ciwa=st.integers(0, 67), cows_total=st.integers(0, 48))
+def test_severe_scales_never_lengthen_the_vitals_interval(news, ciwa, cows_total):
+    vitals = next_due("vitals", [ScorePoint(at(9), *news)], admitted_at=ADMITTED)
+    scales = {}
+    for protocol, total in (("ciwa_ar", ciwa), ("cows", cows_total)):
+        point = ScorePoint(at(9, 30), total, None)
+        scales[protocol] = (next_due(protocol, [point], admitted_at=ADMITTED), point)
+    combined = due.with_severe_scales(vitals, scales)
+    assert combined.due_at <= vitals.due_at
+    for item, point in scales.values():
+        if due.severe(item.protocol, point):
+            assert combined.due_at <= item.due_at
