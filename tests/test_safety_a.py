@@ -227,3 +227,33 @@ def test_severe_ciwa_ar_makes_vitals_due_with_each_reassessment(client, withdraw
     assert "CIWA-Ar 25 (severe range): vitals with each CIWA-Ar reassessment" in vitals.reason
     assert "vitals with each CIWA-Ar reassessment" in page(
         client, f"/admissions/{withdrawal.id}/monitoring")
+
+
+# --- item 4: no interval longer than the published minimum frequencies ---------------------------
+
+def test_due_rules_refuse_news2_bands_beyond_the_published_frequency(client, make_unit, auth):
+    from tests.test_due_rules_admin import form_data, versions
+
+    unit = make_unit()
+    auth.login_as("admin")
+    response = client.post(f"/admin/units/{unit.id}/due-rules",
+                           data=form_data(vitals_minutes_by_band__low=10080,
+                                          vitals_minutes_by_band__zero=10080))
+    assert response.status_code == 422
+    assert ("Vital-signs interval by NEWS2 band, “zero” (10080 min) is longer than the published minimum "
+            "frequency allows: NEWS2 0: at least every 12 h, so 720 min at most.") in unescape(
+        response.get_data(as_text=True))
+    assert versions(unit) == []
+
+
+def test_override_beyond_the_published_frequency_is_refused(client, make_admission, make_user, auth):
+    admission = make_admission(protocols=("ciwa_ar",), substances=(("alcohol", 20),))
+    record_ciwa(admission, make_user("nurse"), (2, 2, 2, 2, 2, 0, 0, 0, 0, 0), 20)  # 10
+    auth.login_as("physician")
+    response = client.post(f"/admissions/{admission.id}/monitoring", data={
+        "protocol": "ciwa_ar", "action": "set", "ciwa_ar-interval_minutes": "240",
+        "ciwa_ar-reason": "Settled overnight"})
+    assert response.status_code == 422
+    assert ("240 min is longer than the published minimum frequency allows (newest CIWA-Ar 10): "
+            "CIWA-Ar 8 or more: every hour, so 60 min at most.") in unescape(response.get_data(as_text=True))
+    assert db.session.scalars(select(ProtocolOverride)).all() == []

@@ -343,13 +343,18 @@ def _write_override(*, by: User, admission: Admission, protocol: str, interval_m
     return row
 
 
-def current_band(admission: Admission, protocol: str) -> str | None:
-    """Return the band of the newest counted result of a protocol (None: no result yet)."""
+def newest_result(admission: Admission, protocol: str) -> due.ScorePoint | None:
+    """Return the newest counted result of a protocol (None: no result yet)."""
     definition, _ = definition_for(admission.unit)
     points = histories([admission.id], recent_for([admission.id], definition)).get(
         (admission.id, protocol), [])
-    counted = sorted((point for point in points if point.counts), key=lambda point: point.at)
-    return due.band_of(protocol, counted[-1]) if counted else None
+    return max((point for point in points if point.counts), key=lambda point: point.at, default=None)
+
+
+def current_band(admission: Admission, protocol: str) -> str | None:
+    """Return the band of the newest counted result of a protocol (None: no result yet)."""
+    newest = newest_result(admission, protocol)
+    return None if newest is None else due.band_of(protocol, newest)
 
 
 def set_override(*, by: User, admission: Admission, protocol: str, interval_minutes: int,
@@ -361,6 +366,14 @@ def set_override(*, by: User, admission: Admission, protocol: str, interval_minu
             f"Enter a whole number of minutes from {OVERRIDE_MIN_MINUTES} to {OVERRIDE_MAX_MINUTES}.",
             "interval_minutes",
         )
+    newest = newest_result(admission, protocol)
+    limit = due.published_max(protocol, newest, definition_for(admission.unit)[0])
+    if limit is not None and interval_minutes > limit[0]:
+        total = "incomplete" if newest is None or newest.total is None else newest.total
+        shown = "no result yet" if newest is None else f"newest {due.PROTOCOL_LABELS[protocol]} {total}"
+        raise MonitoringError(
+            f"{interval_minutes} min is longer than the published minimum frequency allows ({shown}): "
+            f"{limit[1]}, so {limit[0]} min at most.", "interval_minutes")
     return _write_override(by=by, admission=admission, protocol=protocol,
                            interval_minutes=interval_minutes, reason=reason, change="set")
 

@@ -112,6 +112,48 @@ def _check_table(name: str, table: object, keys: tuple[str, ...] | None, *, lowe
             for key, value in table.items()}
 
 
+#: The longest intervals the published instruments allow (REFERENCE §1-§3): no unit rule and no
+#: override may exceed them. Setting -> (minutes, what the source says).
+PUBLISHED_MAX: dict[str, tuple[int, str]] = {
+    "vitals_minutes_by_band.zero": (720, "NEWS2 0: at least every 12 h"),
+    "vitals_minutes_by_band.low": (360, "NEWS2 1–4: at least every 4–6 h"),
+    "vitals_minutes_by_band.low-medium": (60, "a single NEWS2 parameter scoring 3: at least hourly"),
+    "vitals_minutes_by_band.medium": (60, "NEWS2 5–6: at least hourly"),
+    "vitals_minutes_by_band.high": (15, "NEWS2 7 or more: continuous monitoring (sets at most 15 min apart)"),
+    "ciwa_ar_frequent_minutes": (60, "CIWA-Ar 8 or more: every hour"),
+    "ciwa_ar_routine_minutes": (240, "CIWA-Ar below 8: every 4 h"),
+    "ciwa_ar_settled_minutes": (480, "CIWA-Ar settled below 8: every 8 h"),
+    "cows_minutes": (240, "COWS: every 4 h"),
+    "cows_after_prn_minutes": (60, "COWS: 1 h after each PRN dose"),
+}
+
+
+def _check_published(path: str, minutes: int, label: str) -> None:
+    limit, source = PUBLISHED_MAX[path]
+    if minutes > limit:
+        raise ValueError(f"{label} ({minutes} min) is longer than the published minimum frequency "
+                         f"allows: {source}, so {limit} min at most.")
+
+
+def published_max(protocol: str, newest: ScorePoint | None,
+                  definition: DueDefinition | None = None) -> tuple[int, str] | None:
+    """Return the longest interval the published rules allow for a protocol's newest result.
+
+    None where nothing is published (CIWA-B, the ketamine checklist). Without a result yet, the
+    least severe band's limit applies.
+    """
+    threshold = (definition or DEFAULT_DEFINITION).ciwa_ar_frequent_threshold
+    if protocol == "vitals":
+        band = "zero" if newest is None or newest.outcome == UNABLE else band_of(protocol, newest)
+        return PUBLISHED_MAX[f"vitals_minutes_by_band.{band}"]
+    if protocol == "ciwa_ar":
+        high = newest is not None and newest.total is not None and newest.total >= threshold
+        return PUBLISHED_MAX["ciwa_ar_frequent_minutes" if high else "ciwa_ar_settled_minutes"]
+    if protocol == "cows":
+        return PUBLISHED_MAX["cows_minutes"]
+    return None
+
+
 @dataclass(frozen=True)
 class DueDefinition:
     """A unit's versioned reassessment rules; every interval is in minutes."""
@@ -194,6 +236,11 @@ class DueDefinition:
                 raise ValueError(
                     f"{_LABELS[shorter]} ({getattr(self, shorter)} min) cannot be longer than "
                     f"{_LABELS[longer]} ({getattr(self, longer)} min).")
+        for path in PUBLISHED_MAX:
+            name, _, key = path.partition(".")
+            minutes = getattr(self, name)[key] if key else getattr(self, name)
+            label = f"{_LABELS[name]}, “{key}”," if key else _LABELS[name]
+            _check_published(path, minutes, label.rstrip(","))
 
     def after_prn_minutes(self, protocol: str) -> int | None:
         """Return the minutes after a PRN dose by which the protocol is reassessed, if it has a rule."""
