@@ -257,3 +257,54 @@ def test_override_beyond_the_published_frequency_is_refused(client, make_admissi
     assert ("240 min is longer than the published minimum frequency allows (newest CIWA-Ar 10): "
             "CIWA-Ar 8 or more: every hour, so 60 min at most.") in unescape(response.get_data(as_text=True))
     assert db.session.scalars(select(ProtocolOverride)).all() == []
+
+
+# --- item 13 and issue 12 item 12: glucose in the unit's unit, LO and HI as buttons --------------
+
+def test_admin_sets_the_glucose_unit_and_the_form_checks_in_it(client, make_admission, auth,
+                                                               audit_events):
+    admission = make_admission(protocols=("vitals",), substances=(("alcohol", 20),))
+    auth.login_as("admin")
+    edit = page(client, f"/admin/units/{admission.unit_id}")
+    assert "Capillary glucose unit" in edit
+    response = client.post(f"/admin/units/{admission.unit_id}/glucose-unit",
+                           data={"glucose_unit": "mg/dL"}, follow_redirects=True)
+    assert "is now charted in mg/dL" in unescape(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert admission.unit.glucose_unit == "mg/dL"
+    assert [e for e in audit_events("update") if e.object_type == "unit"]
+
+    auth.logout()
+    auth.login_as("nurse")
+    form = page(client, new_url(admission))
+    assert "In mg/dL, this unit's setting" in form and "Meter reads LO" in form
+    refused = client.post(new_url(admission), data=vitals_form(admission, {"glucose": "5.5"}))
+    assert refused.status_code == 422
+    assert "5.5 mmol/L is 99 mg/dL" in unescape(refused.get_data(as_text=True))
+
+    vitals = chart(client, admission, {"glucose": "99"})
+    assert (vitals.glucose, vitals.glucose_unit) == (99, "mg/dL")
+    assert "BG 99 mg/dL" in page(client, f"/admissions/{admission.id}?view=stay")
+
+
+def test_mg_dl_value_typed_on_a_mmol_l_unit_names_the_mixup(client, make_admission, auth):
+    admission = make_admission(protocols=("vitals",), substances=(("alcohol", 20),))
+    auth.login_as("nurse")
+    refused = client.post(new_url(admission), data=vitals_form(admission, {"glucose": "40"}))
+    assert refused.status_code == 422
+    text = unescape(refused.get_data(as_text=True))
+    assert "40 mg/dL is 2.2 mmol/L" in text and "this unit charts mmol/L" in text
+
+
+@pytest.mark.parametrize("word", ["LO", "HI"])
+def test_glucose_meter_words_have_their_own_buttons(client, make_admission, auth, word):
+    admission = make_admission(protocols=("vitals",), substances=(("alcohol", 20),))
+    auth.login_as("nurse")
+    assert f'Meter reads {word}' in page(client, new_url(admission))
+
+    vitals = chart(client, admission, {"heart_rate": "80", "glucose_meter": word}, confirmed="y")
+    assert (vitals.glucose_reading, vitals.glucose_tenths) == (word, None)
+    both = client.post(new_url(admission), data=vitals_form(
+        admission, {"glucose": "5.5", "glucose_meter": word}, confirmed="y"))
+    assert both.status_code == 422
+    assert f"Type a number or choose “Meter reads {word}”, not both." in unescape(both.get_data(as_text=True))

@@ -126,7 +126,18 @@ class VitalSigns(ClinicalEntry, db.Model):
 
     @property
     def glucose(self) -> Decimal | str | None:
-        return self.glucose_reading or from_tenths(self.glucose_tenths)
+        value = self.glucose_reading or from_tenths(self.glucose_tenths)
+        # mg/dL is charted in whole numbers; tenths are only how it is stored.
+        return value.quantize(Decimal(1)) if self.glucose_unit == "mg/dL" and value is not None \
+            and not isinstance(value, str) else value
+
+    @property
+    def glucose_shown(self) -> str | None:
+        """Return the glucose with its unit, or the meter's word ("LO", "HI")."""
+        if self.glucose_reading:
+            return f"{self.glucose_reading} (meter)"
+        value = self.glucose
+        return None if value is None else f"{value} {self.glucose_unit or 'mmol/L'}"
 
 
 class Assessment(ClinicalEntry, db.Model):

@@ -60,8 +60,12 @@ class CheckedVitals:
         return [k for k, f in self.flags.items() if f["tier"] == limits.CONFIRM]
 
 
-def check_values(raw: dict[str, str | None], *, confirmed: bool) -> CheckedVitals:
-    """Parse typed text, refusing the impossible and flagging the abnormal (REFERENCE §6)."""
+def check_values(raw: dict[str, str | None], *, confirmed: bool,
+                 glucose_unit: str = limits.MMOL_L) -> CheckedVitals:
+    """Parse typed text, refusing the impossible and flagging the abnormal (REFERENCE §6).
+
+    Glucose is checked in the unit's glucose unit, naming a likely mmol/L–mg/dL mix-up.
+    """
     checked = CheckedVitals()
     systolic = None
     for name, parameter in MEASURED.items():
@@ -70,7 +74,7 @@ def check_values(raw: dict[str, str | None], *, confirmed: bool) -> CheckedVital
             continue
         if name == "glucose":
             text = text.upper() if text.upper() in ("LO", "HI") else text
-        verdict = limits.check(
+        verdict = limits.check_glucose(text, glucose_unit) if name == "glucose" else limits.check(
             parameter, text, systolic=systolic if name == "diastolic_bp" else None
         )
         if verdict.tier == limits.REFUSE:
@@ -177,6 +181,7 @@ def record_vitals(
         pain=values.get("pain"),
         glucose_tenths=None if isinstance(glucose, str) else to_tenths(glucose),
         glucose_reading=glucose if isinstance(glucose, str) else None,
+        glucose_unit=admission.unit.glucose_unit if glucose is not None else None,
         confirmed_extreme=bool(confirmed and checked.needs_confirmation),
         news2_total=result.total if result else None,
         # A partial set keeps the points of what is there and the least band they imply.

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.scoring import ciwa_ar, due, news2
+from clinic.scoring import ciwa_ar, due, limits, news2
 from clinic.scoring.due import Override, ScorePoint, next_due
 
 ADMITTED = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
@@ -202,3 +202,32 @@ def test_severe_scales_never_lengthen_the_vitals_interval(news, ciwa, cows_total
     for item, point in scales.values():
         if due.severe(item.protocol, point):
             assert combined.due_at <= item.due_at
+
+
+# --- item 13: glucose in the unit's unit ---------------------------------------------------------
+
+@pytest.mark.parametrize(("unit", "typed", "tier", "mixup"), [
+    ("mmol/L", "5.5", "ok", False),
+    ("mmol/L", "3.0", "confirm", False),
+    ("mmol/L", "40", "confirm", True),        # 40 mg/dL typed on a mmol/L unit: hypoglycaemia
+    ("mmol/L", "25.0", "confirm", True),
+    ("mmol/L", "50.1", "refuse", True),       # impossible in mmol/L, 2.8 mmol/L in mg/dL
+    ("mg/dL", "99", "ok", False),
+    ("mg/dL", "5.5", "refuse", True),         # 5.5 mmol/L typed on a mg/dL unit
+    ("mg/dL", "40", "confirm", True),
+    ("mg/dL", "60", "confirm", False),
+    ("mg/dL", "200", "flag", False),
+    ("mg/dL", "901", "refuse", False),
+    ("mg/dL", "HI", "confirm", False),
+])
+def test_glucose_tiers_by_unit_and_the_likely_mixup(unit, typed, tier, mixup):
+    verdict = limits.check_glucose(typed, unit)
+    assert verdict.tier == tier
+    assert ("looks like" in verdict.message) is mixup
+
+
+def test_glucose_mixup_names_both_units():
+    assert limits.check_glucose("40", "mmol/L").message.endswith(
+        "40 is very high in mmol/L but looks like mg/dL: 40 mg/dL is 2.2 mmol/L. "
+        "Check the meter's unit; this unit charts mmol/L")
+    assert "5.5 mmol/L is 99 mg/dL" in limits.check_glucose("5.5", "mg/dL").message
