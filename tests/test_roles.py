@@ -26,6 +26,7 @@ EXPECTED: dict[str, set[str]] = {
     "admissions.discharge": {"charge_nurse"},
     "admissions.chart": CLINICAL,
     "admissions.retract": CLINICAL,
+    "admissions.risk_flags": CLINICAL,
     "vitals.new": CLINICAL,
     "vitals.show": CLINICAL,
     "vitals.correct": CLINICAL,
@@ -62,6 +63,7 @@ EXPECTED: dict[str, set[str]] = {
     "admin.close_bed": {"admin"},
     "admin.reopen_bed": {"admin"},
     "admin.due_rules": {"admin"},
+    "admin.glucose_unit": {"admin"},
     "audit_report.search": {"admin", "auditor"},
 }
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from clinic.assessments.services import record_assessment
 from clinic.db import utc_now
 from clinic.extensions import db
-from clinic.models import Escalation, ProtocolOverride
+from clinic.models import Escalation, ProtocolOverride, RiskFlag
 from clinic.monitoring.services import definition_for, due_for
 from clinic.scoring import ciwa_ar, ciwa_b
 from tests import test_assessments as assessment_tests
@@ -308,3 +308,46 @@ def test_glucose_meter_words_have_their_own_buttons(client, make_admission, auth
         admission, {"glucose": "5.5", "glucose_meter": word}, confirmed="y"))
     assert both.status_code == 422
     assert f"Type a number or choose “Meter reads {word}”, not both." in unescape(both.get_data(as_text=True))
+
+
+# --- risk flags on the admission -----------------------------------------------------------------
+
+def test_risk_flags_are_recorded_shown_and_shorten_ciwa_ar(client, make_admission, make_user, auth,
+                                                           audit_events):
+    admission = make_admission(protocols=("ciwa_ar",), substances=(("alcohol", 20),), hours_ago=30)
+    auth.login_as("nurse")
+    form = page(client, f"/admissions/{admission.id}/risk-flags")
+    assert "Seizure or DT history" in form and "Pregnancy" in form
+    response = client.post(f"/admissions/{admission.id}/risk-flags", data={
+        "seizure_dt": "y", "seizure_dt_note": "Withdrawal seizure 2024", "falls": "y"})
+    assert response.status_code == 302
+    rows = db.session.scalars(select(RiskFlag).order_by(RiskFlag.id)).all()
+    assert [(r.flag, r.present, r.note) for r in rows] == [
+        ("seizure_dt", True, "Withdrawal seizure 2024"), ("falls", True, None)]
+    assert [e for e in audit_events("update") if e.object_type == "admission"]
+
+    chart_page = page(client, f"/admissions/{admission.id}")
+    assert "⚑ Seizure or DT history" in chart_page and "⚑ Falls risk" in chart_page
+    board = page(client, f"/units/{admission.unit_id}/board")
+    assert "⚑ Seizure or DT history" in board and "⚑ Falls risk" in board
+    assert "Aggression" not in board
+
+    record_ciwa(admission, make_user("nurse"), (1, 1, 1, 1, 0, 0, 0, 0, 0, 0), 10)
+    item = due_item(admission, "ciwa_ar")
+    assert item.interval_minutes == 120 and "seizure or DT history" in item.reason
+
+    # Clearing is a new row; nothing is overwritten.
+    client.post(f"/admissions/{admission.id}/risk-flags", data={"seizure_dt": "y",
+                                                                "seizure_dt_note": "Withdrawal seizure 2024"})
+    assert [(r.flag, r.present) for r in db.session.scalars(select(RiskFlag).order_by(RiskFlag.id))] == [
+        ("seizure_dt", True), ("falls", True), ("falls", False)]
+    assert "⚑ Falls risk" not in page(client, f"/admissions/{admission.id}")
+
+
+def test_risk_flag_note_is_limited(client, make_admission, auth):
+    admission = make_admission()
+    auth.login_as("nurse")
+    response = client.post(f"/admissions/{admission.id}/risk-flags",
+                           data={"aggression": "y", "aggression_note": "x" * 201})
+    assert response.status_code == 422
+    assert db.session.scalars(select(RiskFlag)).all() == []

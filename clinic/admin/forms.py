@@ -163,6 +163,8 @@ DUE_RULE_GROUPS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         ("ciwa_ar_routine_minutes", "Routine interval (below the score)", "min"),
         ("ciwa_ar_settled_minutes", "Settled interval", "min"),
         ("ciwa_ar_settled_after", "Settled after this many scores in a row below it", "scores"),
+        ("ciwa_ar_seizure_risk_minutes", "Interval below the score with seizure or DT history, first 72 h",
+         "min"),
     ]),
     ("COWS", "", [
         ("cows_minutes", "Routine interval", "min"),

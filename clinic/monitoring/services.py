@@ -23,7 +23,8 @@ from clinic.models import (
     User,
 )
 from clinic.monitoring.queries import SCALES, CurrentAdmission, Recent, newest_id, recent_entries, unnested
-from clinic.scoring import due
+from clinic.risk_flags import flags_by_admission
+from clinic.scoring import due, risk
 from clinic.scoring.shifts import ShiftInstance
 
 # Plain columns, not the object: every board, due list and rounds view reads it.
@@ -118,6 +119,8 @@ class PatientDue:
     missed_notes: dict[datetime, int] = field(default_factory=dict)
     #: The newest current safety check (its time is in `checks.last_check`).
     last_check_id: int | None = None
+    #: Risk flags in force (flag -> note).
+    risk_flags: dict[str, str | None] = field(default_factory=dict)
 
     def next_item(self) -> due.DueItem | None:
         return min(self.items, key=lambda item: item.due_at, default=None)
@@ -140,15 +143,18 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     overrides = override_intervals(ids)
     check_times, last_checks = _checks_since(admissions, shift)
     notes = _missed_notes(ids, shift)
+    flags = flags_by_admission(ids)
     result = {}
     for admission in admissions:
-        patient = PatientDue(admission)
+        patient = PatientDue(admission, risk_flags=flags.get(admission.id, {}))
+        seizure_until = risk.seizure_risk_until(set(patient.risk_flags), admission.admitted_at)
         for protocol in admission.protocols:
             patient.items.append(
                 due.next_due(
                     protocol, history.get((admission.id, protocol), []),
                     admitted_at=admission.admitted_at, definition=definition,
                     override=overrides.get((admission.id, protocol)),
+                    seizure_risk_until=seizure_until,
                 )
             )
         _vitals_with_severe_scales(patient, history)

@@ -97,6 +97,8 @@ FREQUENT_MINUTES = 60
 ROUTINE_MINUTES = 240
 SETTLED_MINUTES = 480
 SETTLED_AFTER = 3
+#: Default routine interval in the first 72 h with seizure or DT history (a unit setting).
+SEIZURE_RISK_MINUTES = 120
 
 #: The default "severe" band starts here: vitals are then due with each reassessment.
 SEVERE_FROM = 16

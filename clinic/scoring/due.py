@@ -63,6 +63,8 @@ _LABELS: dict[str, str] = {
     "ciwa_ar_routine_minutes": "CIWA-Ar interval below the threshold",
     "ciwa_ar_settled_minutes": "CIWA-Ar interval once settled",
     "ciwa_ar_settled_after": "CIWA-Ar scores in a row below the threshold before stepping down",
+    "ciwa_ar_seizure_risk_minutes": "CIWA-Ar interval below the threshold with seizure or DT history, "
+                                    "first 72 h",
     "cows_minutes": "COWS interval",
     "cows_after_prn_minutes": "COWS reassessment after a PRN dose",
     "cows_severe_minutes": "COWS interval from moderately severe (25)",
@@ -169,6 +171,7 @@ class DueDefinition:
     ciwa_ar_routine_minutes: int = ciwa_ar.ROUTINE_MINUTES
     ciwa_ar_settled_minutes: int = ciwa_ar.SETTLED_MINUTES
     ciwa_ar_settled_after: int = ciwa_ar.SETTLED_AFTER
+    ciwa_ar_seizure_risk_minutes: int = ciwa_ar.SEIZURE_RISK_MINUTES
     cows_minutes: int = cows.ROUTINE_MINUTES
     cows_after_prn_minutes: int = cows.AFTER_PRN_MINUTES
     cows_severe_minutes: int = cows.SEVERE_MINUTES
@@ -198,6 +201,7 @@ class DueDefinition:
             raise ValueError("The due rules need a version, such as “1”.")
         for name in (
             "ciwa_ar_frequent_minutes", "ciwa_ar_routine_minutes", "ciwa_ar_settled_minutes",
+            "ciwa_ar_seizure_risk_minutes",
             "cows_minutes", "cows_after_prn_minutes", "cows_severe_minutes", "ciwa_b_minutes",
             "ciwa_b_severe_minutes", "ketamine_minutes",
             "ketamine_flagged_minutes", "unable_minutes",
@@ -229,6 +233,8 @@ class DueDefinition:
                     f"longer than for band “{better}” ({bands[better]} min).")
         for shorter, longer in (("ciwa_ar_frequent_minutes", "ciwa_ar_routine_minutes"),
                                 ("ciwa_ar_routine_minutes", "ciwa_ar_settled_minutes"),
+                                ("ciwa_ar_frequent_minutes", "ciwa_ar_seizure_risk_minutes"),
+                                ("ciwa_ar_seizure_risk_minutes", "ciwa_ar_routine_minutes"),
                                 ("cows_severe_minutes", "cows_minutes"),
                                 ("ciwa_b_severe_minutes", "ciwa_b_minutes"),
                                 ("ketamine_flagged_minutes", "ketamine_minutes")):
@@ -410,6 +416,7 @@ def next_due(
     definition: DueDefinition = DEFAULT_DEFINITION,
     override: Override | None = None,
     prn_doses: Sequence[datetime] = (),
+    seizure_risk_until: datetime | None = None,
 ) -> DueItem:
     """Return when a protocol is next due from its results (any order; the newest decides).
 
@@ -430,6 +437,13 @@ def next_due(
         newest = counted[-1]
         anchor = _utc(newest.at, "score time")
         interval, reason = _rule(protocol, counted, definition)
+        if (protocol == "ciwa_ar" and seizure_risk_until is not None and newest.outcome == SCORED
+                and anchor < _utc(seizure_risk_until, "seizure_risk_until")
+                and interval > definition.ciwa_ar_seizure_risk_minutes):
+            # Seizure or DT history: no step-down and a shorter routine interval in the first 72 h.
+            interval = definition.ciwa_ar_seizure_risk_minutes
+            reason = (f"CIWA-Ar {newest.total} (below {definition.ciwa_ar_frequent_threshold}), "
+                      f"seizure or DT history, first 72 h: {_every(interval)}")
     else:
         newest = None
         anchor = admitted

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.scoring import ciwa_ar, due, limits, news2
+from clinic.scoring import ciwa_ar, due, limits, news2, risk
 from clinic.scoring.due import Override, ScorePoint, next_due
 
 ADMITTED = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
@@ -231,3 +231,22 @@ def test_glucose_mixup_names_both_units():
         "40 is very high in mmol/L but looks like mg/dL: 40 mg/dL is 2.2 mmol/L. "
         "Check the meter's unit; this unit charts mmol/L")
     assert "5.5 mmol/L is 99 mg/dL" in limits.check_glucose("5.5", "mg/dL").message
+
+
+# --- risk flags: seizure or DT history in the first 72 h ----------------------------------------
+
+def test_seizure_history_shortens_ciwa_ar_and_stops_the_step_down_for_72_hours():
+    until = risk.seizure_risk_until({"seizure_dt"}, ADMITTED)
+    assert until == ADMITTED + timedelta(hours=72)
+    settled = [ScorePoint(at(8), 5, "mild"), ScorePoint(at(12), 4, "mild"), ScorePoint(at(16), 3, "mild")]
+    plain = next_due("ciwa_ar", settled, admitted_at=ADMITTED)
+    flagged = next_due("ciwa_ar", settled, admitted_at=ADMITTED, seizure_risk_until=until)
+    assert (plain.interval_minutes, flagged.interval_minutes) == (480, 120)
+    assert flagged.reason == "CIWA-Ar 3 (below 8), seizure or DT history, first 72 h: every 2 h"
+    high = next_due("ciwa_ar", [ScorePoint(at(8), 12, "moderate")], admitted_at=ADMITTED,
+                    seizure_risk_until=until)
+    assert high.interval_minutes == 60
+    after = [ScorePoint(at(8, day=14), 3, "mild")]
+    assert next_due("ciwa_ar", after, admitted_at=ADMITTED,
+                    seizure_risk_until=until).interval_minutes == 240
+    assert risk.seizure_risk_until({"falls"}, ADMITTED) is None
