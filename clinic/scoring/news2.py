@@ -433,6 +433,20 @@ def partial(
     return PartialResult(points, tuple(name for name in PARAMETERS if name not in points))
 
 
+def escalation_for(band: str | None, *, any_red: bool = False) -> tuple[str, str] | None:
+    """Return the automatic escalation (level, rule) a band calls for, or None.
+
+    High is the emergency response; medium, and any single parameter scoring 3, the urgent one.
+    """
+    if band == BAND_HIGH:
+        return "emergency", "news2:high"
+    if band == BAND_MEDIUM:
+        return "urgent", "news2:medium"
+    if any_red or band == BAND_LOW_MEDIUM:
+        return "urgent", "news2:red"
+    return None
+
+
 def missing_from_points(points: dict[str, int] | None) -> tuple[str, ...]:
     """Return the parameters a stored points table lacks, in chart order."""
     return tuple(name for name in PARAMETERS if name not in (points or {}))

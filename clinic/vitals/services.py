@@ -225,14 +225,10 @@ def _audit_detail(vitals: VitalSigns, supersedes: VitalSigns | None) -> dict:
 
 
 def _escalate(by: User, admission: Admission, vitals: VitalSigns, result: news2.News2Result) -> None:
-    if result.band == news2.BAND_HIGH:
-        level, rule = "emergency", "news2:high"
-    elif result.band == news2.BAND_MEDIUM:
-        level, rule = "urgent", "news2:medium"
-    elif result.any_red:
-        level, rule = "urgent", "news2:red"
-    else:
+    response = news2.escalation_for(result.band, any_red=result.any_red)
+    if response is None:
         return
+    level, rule = response
     escalations.raise_automatic(
         by=by, admission=admission, rule=rule, level=level,
         reason=f"NEWS2 {result.total} ({result.band}): {result.monitoring}.",
@@ -243,10 +239,10 @@ def _escalate(by: User, admission: Admission, vitals: VitalSigns, result: news2.
 def _escalate_partial(by: User, admission: Admission, vitals: VitalSigns,
                       part: news2.PartialResult) -> None:
     band = part.band
-    if band is None:
+    response = news2.escalation_for(band)
+    if response is None:
         return
-    level, rule = ("emergency", "news2:high") if band == news2.BAND_HIGH else (
-        ("urgent", "news2:medium") if band == news2.BAND_MEDIUM else ("urgent", "news2:red"))
+    level, rule = response
     red = ", ".join(news2.PARAMETER_LABELS[name] for name in part.red)
     missing = ", ".join(news2.PARAMETER_LABELS[name] for name in part.missing)
     scoring = f"; scoring 3: {red}" if red else ""

@@ -55,6 +55,7 @@ def test_partial_band_is_never_above_the_complete_sets(rr, spo2, oxygen, sbp, hr
     if any(p == 3 for p in part.points.values()):
         # A single parameter scoring 3 always gives an escalation band and an hourly interval.
         assert part.band is not None
+        assert news2.escalation_for(part.band) is not None
         point = ScorePoint(at=at(10), total=None, band=part.band)
         item = next_due("vitals", [point], admitted_at=ADMITTED)
         assert item.interval_minutes <= 60
@@ -65,6 +66,14 @@ def test_partial_band_is_never_above_the_complete_sets(rr, spo2, oxygen, sbp, hr
     order = (None, *news2.BANDS)
     assert part.band != "low"
     assert order.index(part.band) <= order.index(full.band)
+
+
+@pytest.mark.parametrize(("band", "any_red", "response"), [
+    ("high", False, ("emergency", "news2:high")), ("medium", True, ("urgent", "news2:medium")),
+    ("low-medium", True, ("urgent", "news2:red")), ("low", False, None), (None, False, None),
+])
+def test_escalation_for_each_band(band, any_red, response):
+    assert news2.escalation_for(band, any_red=any_red) == response
 
 
 def test_partial_set_with_a_band_counts_for_the_vitals_interval():
