@@ -351,3 +351,20 @@ def test_risk_flag_note_is_limited(client, make_admission, auth):
                            data={"aggression": "y", "aggression_note": "x" * 201})
     assert response.status_code == 422
     assert db.session.scalars(select(RiskFlag)).all() == []
+
+
+def test_partial_set_ranks_by_its_points_and_the_due_list_says_incomplete(client, make_unit,
+                                                                         make_admission, auth):
+    unit = make_unit(beds=3)
+    stable = make_admission(unit=unit, protocols=("vitals",), substances=(("alcohol", 20),),
+                            family_name="Stable")
+    critical = make_admission(unit=unit, protocols=("vitals",), substances=(("alcohol", 20),),
+                              family_name="Critical")
+    auth.login_as("nurse")
+    chart(client, stable, {**NORMAL, "heart_rate": "95"})  # NEWS2 1
+    chart(client, critical, PARTIAL_CRITICAL, confirmed="y")
+
+    board = page(client, f"/units/{unit.id}/board?sort=unwell")
+    assert board.index("CRITICAL") < board.index("STABLE")
+    due_list = page(client, f"/units/{unit.id}/due")
+    assert "(last NEWS2 incomplete, at least high)" in due_list
