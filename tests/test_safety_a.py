@@ -368,3 +368,17 @@ def test_partial_set_ranks_by_its_points_and_the_due_list_says_incomplete(client
     assert board.index("CRITICAL") < board.index("STABLE")
     due_list = page(client, f"/units/{unit.id}/due")
     assert "(last NEWS2 incomplete, at least high)" in due_list
+
+
+def test_newer_partial_set_without_a_red_is_shown_incomplete_on_the_board(client, make_admission, auth):
+    admission = make_admission(protocols=("vitals",), substances=(("alcohol", 20),))
+    auth.login_as("nurse")
+    chart(client, admission, NORMAL, minutes_ago=30)  # NEWS2 0, low
+    chart(client, admission, {"heart_rate": "72", "spo2": "96"})
+
+    board = page(client, f"/units/{admission.unit_id}/board")
+    assert "NEWS2 incomplete" in board
+    assert "missing: respiratory rate, air or oxygen, systolic BP, consciousness, temperature" in board
+    assert "NEWS2 0 · low" not in board
+    # The clock still runs from the complete set (12-hourly at NEWS2 0).
+    assert due_item(admission, "vitals").interval_minutes == 720
