@@ -462,9 +462,9 @@ def next_due(
             # Once the band worsens, the override can only shorten the computed interval.
             lapsed_at, lapsed_reason = lapse
             if override.interval_minutes < interval:
-                interval = override.interval_minutes
+                rules_interval, interval = interval, override.interval_minutes
                 reason = (f"Physician override: every {interval} min (shorter than the rules' "
-                          f"{_within(interval)}) — {override.reason.strip()}")
+                          f"{_within(rules_interval)}) — {override.reason.strip()}")
             else:
                 reason += f"; the physician's override (every {override.interval_minutes} min) no " \
                           f"longer applies: {lapsed_reason}"

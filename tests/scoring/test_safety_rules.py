@@ -125,6 +125,7 @@ def test_a_shorter_override_still_applies_after_worsening():
     item = next_due("vitals", history, admitted_at=ADMITTED,
                     override=Override(30, "post-seizure", band="zero", set_at=at(8)))
     assert (item.due_at, item.interval_minutes) == (at(9, 30), 30)
+    assert item.reason == "Physician override: every 30 min (shorter than the rules' 4 h) — post-seizure"
     assert item.override_lapsed_at == at(9)
 
 
