@@ -11,15 +11,24 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from clinic.scoring.due import DUE, OVERDUE
+from clinic.scoring.news2 import PARAMETER_LABELS, missing_from_points
 
 #: Allergy entries that mean "none known", shown without a warning.
 NO_KNOWN_ALLERGIES = ("nkda", "no known drug allergies", "no known allergies", "none known")
 
 
-def news2_badge(total: int | None, band: str | None) -> Markup:
-    """Return the NEWS2 total and band; a partial set says so."""
+def news2_badge(total: int | None, band: str | None, points: dict | None = None) -> Markup:
+    """Return the NEWS2 total and band; a partial set says so, names what is missing (given its
+    points) and the least band its parameters present imply, never "low"."""
     if total is None:
-        return Markup('<span class="badge badge-muted">NEWS2 incomplete</span>')
+        missing = ""
+        if points is not None:
+            names = ", ".join(PARAMETER_LABELS[name] for name in missing_from_points(points))
+            missing = f' <span class="small">(missing: {escape(names)})</span>'
+        if band is None:
+            return Markup(f'<span class="badge badge-muted">NEWS2 incomplete{missing}</span>')
+        return Markup(f'<span class="badge news2-{escape(band.replace(" ", "-"))}">NEWS2 incomplete · '
+                      f'at least {escape(band)}{missing}</span>')
     return Markup(f'<span class="badge news2-{escape((band or "").replace(" ", "-"))}">'
                   f'NEWS2 {escape(total)} · {escape(band)}</span>')
 
@@ -79,3 +88,4 @@ def status_badge(entry) -> Markup:
 TEMPLATE_GLOBALS = {
     f.__name__: f for f in (news2_badge, score_badge, trend_arrow, allergy_badge, status_badge)
 }
+TEMPLATE_GLOBALS["news2_labels"] = PARAMETER_LABELS

@@ -478,7 +478,7 @@ def test_a_check_inside_its_on_time_window_is_due_now_and_a_first_assessment_say
 
 @pytest.mark.parametrize("low_scores, reason", [
     (3, "CIWA-Ar 3 (below 8): every 4 h"),
-    (4, "CIWA-Ar 3, four in a row below 8: every 8 h"),
+    (4, "CIWA-Ar 3, four in a row below 8, not rising, every 4 h: every 8 h"),
 ])
 def test_unit_that_steps_down_after_four_scores_is_read_that_deep(clock, make_unit, make_admission,
                                                                   make_user, low_scores, reason):
@@ -496,10 +496,11 @@ def test_unit_that_steps_down_after_four_scores_is_read_that_deep(clock, make_un
     db.session.add(DueDefinitionVersion(unit_id=unit.id, version=1, definition=definition.to_dict(),
                                         created_by_id=charge.id))
     admission = make_admission(unit=unit, by=charge, substances=(("alcohol", 20),),
-                               protocols=("ciwa_ar",))
-    # The newest is 3 h 50 min old, so even the routine 4-hourly reassessment is due within the hour.
+                               protocols=("ciwa_ar",), hours_ago=24)
+    # The newest is 3 h 50 min old, so even the routine 4-hourly reassessment is due within the hour;
+    # the scores are 4-hourly, as the step-down needs.
     for n in range(low_scores):
-        chart_ciwa_ar(admission, charge, clock - timedelta(minutes=230 + 10 * n),
+        chart_ciwa_ar(admission, charge, clock - timedelta(minutes=230 + 240 * n),
                       1, 1, 1, 0, 0, 0, 0, 0, 0, 0)
 
     [status] = [s for s in monitoring_summary(admission, clock).protocols if s.protocol == "ciwa_ar"]

@@ -49,7 +49,7 @@ def url(admission) -> str:
     return f"/admissions/{admission.id}/monitoring"
 
 
-def set_data(protocol="ciwa_ar", minutes="240", reason="Settled overnight; fewer wake-ups") -> dict:
+def set_data(protocol="ciwa_ar", minutes="45", reason="Settled overnight; fewer wake-ups") -> dict:
     return {"protocol": protocol, "action": "set", f"{protocol}-interval_minutes": minutes,
             f"{protocol}-reason": reason}
 
@@ -66,22 +66,22 @@ def test_physician_sets_override_and_due_time_follows_it(client, auth, admission
     assert response.headers["Location"].endswith(f"{url(admission)}#protocol-ciwa_ar")
 
     row = db.session.scalars(select(ProtocolOverride)).one()
-    assert (row.protocol, row.interval_minutes, row.set_by_id) == ("ciwa_ar", 240, physician.id)
+    assert (row.protocol, row.interval_minutes, row.set_by_id) == ("ciwa_ar", 45, physician.id)
     item = due_item(admission, "ciwa_ar")
-    assert item.overridden and item.interval_minutes == 240
-    assert item.due_at == ciwa_at + timedelta(minutes=240)
+    assert item.overridden and item.interval_minutes == 45
+    assert item.due_at == ciwa_at + timedelta(minutes=45)
     assert "Settled overnight" in item.reason
     assert due_item(admission, "ketamine").overridden is False
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Override saved: CIWA-Ar every 240 min." in page
-    assert "every 240 min — “Settled overnight; fewer wake-ups”" in page and "Dr Who" in page
+    assert "Override saved: CIWA-Ar every 45 min." in page
+    assert "every 45 min — “Settled overnight; fewer wake-ups”" in page and "Dr Who" in page
 
     event = [e for e in audit_events("update") if e.object_type == "protocol_override"][-1]
     assert event.patient_id == admission.patient_id and event.object_id == str(row.id)
     detail = json.loads(event.detail)
     assert detail["before"] == {"interval_minutes": None, "reason": None}
-    assert detail["after"] == {"interval_minutes": 240, "reason": "Settled overnight; fewer wake-ups"}
+    assert detail["after"] == {"interval_minutes": 45, "reason": "Settled overnight; fewer wake-ups"}
 
 
 def test_ending_override_restores_computed_interval(client, auth, admission, ciwa_at, audit_events):
@@ -107,6 +107,10 @@ def test_ending_override_restores_computed_interval(client, auth, admission, ciw
     (set_data(reason="  "), "ciwa_ar-reason", "Give the clinical reason."),
     (set_data(minutes="4"), "ciwa_ar-interval_minutes", "from 5 to 1440"),
     (set_data(minutes="1441"), "ciwa_ar-interval_minutes", "from 5 to 1440"),
+    # Issue 11 item 4: never longer than the published minimum frequency.
+    (set_data(minutes="600"), "ciwa_ar-interval_minutes",
+     "600 min is longer than the published minimum frequency allows (no result yet): "
+     "CIWA-Ar settled below 8: every 8 h, so 480 min at most."),
     (set_data(minutes="hourly"), "ciwa_ar-interval_minutes", "from 5 to 1440"),
     (set_data(minutes=""), "ciwa_ar-interval_minutes", "from 5 to 1440"),
     (end_data(reason=""), "ciwa_ar-reason", "Give the reason for ending the override."),
@@ -168,12 +172,12 @@ def test_page_shows_next_due_and_reason_and_is_audited(client, auth, admission, 
 
 def test_chart_card_shows_summary_and_links(client, auth, admission, ciwa_at):
     auth.login_as("physician")
-    client.post(url(admission), data=set_data(minutes="90"))
+    client.post(url(admission), data=set_data(minutes="50"))
     page = client.get(f"/admissions/{admission.id}").get_data(as_text=True)
     card = page[page.index('id="monitoring-heading"'):]
     card = card[:card.index("</section>")]
     assert f'href="{url(admission)}"' in card
-    assert "CIWA-Ar" in card and "Physician override: every 90 min" in card and ">Override<" in card
+    assert "CIWA-Ar" in card and "Physician override: every 50 min" in card and ">Override<" in card
     assert "Ketamine checklist" in card and "General (every 60 min)" in card
     assert "Unit due rules: built-in defaults." in card
 

@@ -196,20 +196,17 @@ def test_news2_worked_examples_on_scale_1(client, admission, nurse, inputs, poin
 # --- refusals (REFERENCE §6) ---------------------------------------------------------------------
 
 REFUSALS = [
-    ("respiratory_rate", "0", "Respiratory rate 0 is outside the possible range 1–60 /min"),
-    ("respiratory_rate", "61", "Respiratory rate 61 is outside the possible range 1–60 /min"),
-    ("heart_rate", "19", "Heart rate 19 is outside the possible range 20–250 /min"),
-    ("heart_rate", "251", "Heart rate 251 is outside the possible range 20–250 /min"),
-    ("systolic_bp", "39", "Systolic BP 39 is outside the possible range 40–300 mmHg"),
-    ("systolic_bp", "301", "Systolic BP 301 is outside the possible range 40–300 mmHg"),
-    ("diastolic_bp", "9", "Diastolic BP 9 is outside the possible range 10–200 mmHg"),
+    ("respiratory_rate", "81", "Respiratory rate 81 is outside the possible range 0–80 /min"),
+    ("heart_rate", "301", "Heart rate 301 is outside the possible range 0–300 /min"),
+    ("systolic_bp", "19", "Systolic BP 19 is outside the possible range 20–300 mmHg"),
+    ("systolic_bp", "301", "Systolic BP 301 is outside the possible range 20–300 mmHg"),
+    ("diastolic_bp", "4", "Diastolic BP 4 is outside the possible range 5–200 mmHg"),
     ("diastolic_bp", "125", "Diastolic BP 125 must be below the systolic (125)"),
     ("diastolic_bp", "130", "Diastolic BP 130 must be below the systolic (125)"),
-    ("temperature", "29.9", "Temperature 29.9 is outside the possible range 30.0–44.0 °C"),
-    ("temperature", "44.1", "Temperature 44.1 is outside the possible range 30.0–44.0 °C"),
+    ("temperature", "24.9", "Temperature 24.9 is outside the possible range 25.0–45.0 °C"),
+    ("temperature", "45.1", "Temperature 45.1 is outside the possible range 25.0–45.0 °C"),
     ("temperature", "37.05", "Temperature is recorded to 0.1 °C"),
-    ("spo2", "49", "SpO2 49 is outside the possible range 50–100 %"),
-    ("spo2", "101", "SpO2 101 is outside the possible range 50–100 %"),
+    ("spo2", "101", "SpO2 101 is outside the possible range 0–100 %"),
     ("glucose", "0.4", "Capillary glucose 0.4 is outside the possible range 0.5–50.0 mmol/L"),
     ("glucose", "50.1", "Capillary glucose 50.1 is outside the possible range 0.5–50.0 mmol/L"),
     ("pain", "11", "Pain score 11 is outside the possible range 0–10"),
@@ -340,7 +337,8 @@ def test_partial_set_saves_with_news2_incomplete(client, admission, nurse):
     page = client.get(show_url(admission, vitals.id)).get_data(as_text=True)
     assert "NEWS2 incomplete" in page
     assert "a partial set" in page
-    assert chart_service.latest_news2(admission) is None
+    # The chart's latest NEWS2 is this set, shown as incomplete, never an older set's total.
+    assert chart_service.latest_news2(admission).id == vitals.id
 
 
 def test_empty_form_is_refused(client, admission, nurse):

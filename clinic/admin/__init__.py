@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from clinic.admin import routes  # noqa: E402,F401
+from clinic.admin import glucose, routes  # noqa: E402,F401

@@ -173,12 +173,16 @@ DUE_RULE_GROUPS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         ("ciwa_ar_routine_minutes", "Routine interval (below the score)", "min"),
         ("ciwa_ar_settled_minutes", "Settled interval", "min"),
         ("ciwa_ar_settled_after", "Settled after this many scores in a row below it", "scores"),
+        ("ciwa_ar_seizure_risk_minutes", "Interval below the score with seizure or DT history, first 72 h",
+         "min"),
     ]),
     ("COWS", "", [
         ("cows_minutes", "Routine interval", "min"),
         ("cows_after_prn_minutes", "Reassess after a PRN dose", "min"),
+        ("cows_severe_minutes", "Interval from moderately severe (25 or more)", "min"),
     ]),
-    ("CIWA-B", "", [("ciwa_b_minutes", "Interval", "min")]),
+    ("CIWA-B", "", [("ciwa_b_minutes", "Interval", "min"),
+                    ("ciwa_b_severe_minutes", "Interval from severe (41 or more)", "min")]),
     ("Ketamine checklist", "Flagged ≤ routine.", [
         ("ketamine_minutes", "Routine interval", "min"),
         ("ketamine_flagged_minutes", "Interval when flagged", "min"),

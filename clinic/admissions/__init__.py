@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admissions", __name__)
 
-from clinic.admissions import routes  # noqa: E402,F401
+from clinic.admissions import risk, routes  # noqa: E402,F401

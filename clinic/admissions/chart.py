@@ -85,11 +85,10 @@ def by_shift(admission: Admission, items: list[TimelineItem]) -> list[tuple[Shif
 
 
 def latest_news2(admission: Admission) -> VitalSigns | None:
-    """Return the newest current set that has a NEWS2 total."""
+    """Return the newest current set; a partial one is shown as incomplete, never as an older total."""
     return db.session.scalar(
         select(VitalSigns)
-        .where(VitalSigns.admission_id == admission.id, VitalSigns.news2_total.is_not(None),
-               current_filter(VitalSigns))
+        .where(VitalSigns.admission_id == admission.id, current_filter(VitalSigns))
         .order_by(VitalSigns.observed_at.desc())
         .limit(1)
     )

@@ -14,7 +14,7 @@ from clinic.escalations import services as escalations
 from clinic.extensions import db
 from clinic.models import Admission, Assessment, User, VitalSigns
 from clinic.models.patient import PROTOCOLS
-from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, limits
+from clinic.scoring import ciwa_ar, ciwa_b, cows, due, ketamine, limits
 from clinic.scoring.scale import Item, ItemError, max_total, validate_items
 
 #: Version of the published scales (CIWA-Ar, COWS, CIWA-B), whose items never change.
@@ -284,8 +284,10 @@ def _escalate(by: User, admission: Admission, assessment: Assessment) -> None:
                    f"(previous {previous})")
             escalate("ciwa_ar:notify", f"CIWA-Ar {total} ({assessment.band}), {why}: "
                      "notify the physician.")
-    elif assessment.scale == "cows" and assessment.band == "severe":
-        escalate("cows:severe", f"COWS {total} (severe opioid withdrawal): notify the physician.")
+    elif assessment.scale in ("cows", "ciwa_b") and due.severe_total(assessment.scale, total):
+        seizures = " Severe benzodiazepine withdrawal risks seizures." if assessment.scale == "ciwa_b" else ""
+        escalate(f"{assessment.scale}:severe", f"{label} {total} ({assessment.band}): notify the "
+                 f"physician; reassess hourly, with vitals.{seizures}")
     elif assessment.scale == "ketamine":
         if assessment.flags:
             escalate("ketamine:flags",

@@ -23,6 +23,7 @@ from clinic.duelist.services import BedDue
 from clinic.models.patient import PROTOCOL_SHORT
 from clinic.monitoring.queries import CurrentAdmission, Trend
 from clinic.monitoring.services import PatientDue
+from clinic.risk_flags import risk_badges
 from clinic.routing import url_pattern
 from clinic.scoring.due import DUE, OBSERVATION_LEVELS, OVERDUE
 from clinic.timefmt import ago, local_time
@@ -39,6 +40,10 @@ class BoardLine:
     next_due: Markup
     observation: Markup
     escalations: Markup
+
+
+def _risk_line(flags: dict) -> Markup:
+    return Markup(f'<br><span class="risk-flags">{risk_badges(flags)}</span>') if flags else Markup("")
 
 
 class BoardCells:
@@ -64,7 +69,7 @@ class BoardCells:
         ]))
         return BoardLine(
             classes,
-            patient=self.patient(admission),
+            patient=self.patient(admission) + _risk_line(patient_due.risk_flags),
             news2=self.news2(admission, scores.get("news2")),
             scores=self.scores(admission, scores),
             next_due=self.next_due(admission, due),
@@ -100,7 +105,7 @@ class BoardCells:
         latest = trend.latest
         link = self._vitals(admission_id=admission.id, vitals_id=latest.id)
         return Markup(
-            f'<a href="{link}">{news2_badge(latest.total, latest.band)}</a>\n'
+            f'<a href="{link}">{news2_badge(latest.total, latest.band, latest.flags or {})}</a>\n'
             f'{trend_arrow(trend.direction)}<br>{self._ago(latest.observed_at)}'
         )
 

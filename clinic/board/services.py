@@ -82,6 +82,9 @@ def unwell_key(scores: dict, open_escalations: list) -> tuple:
     """Return a sort key putting the highest NEWS2, then scale band, then open escalations first."""
     news2 = scores.get("news2")
     total = news2.latest.total if news2 is not None and news2.latest is not None else None
+    if total is None and news2 is not None and news2.latest is not None and news2.latest.flags:
+        # A partial set ranks by the points it has (its flags column holds them): the least it can be.
+        total = sum(news2.latest.flags.values())
     ranks = [_scale_rank(trend.latest) for name, trend in scores.items() if name != "news2"]
     return (-(total if total is not None else -1), -max(ranks, default=-1), -len(open_escalations))
 

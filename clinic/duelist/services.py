@@ -94,6 +94,8 @@ def _last_result(protocol: str, trend: Trend | None) -> str:
     if latest is None:
         return ""
     if protocol == "vitals":
+        if latest.total is None:
+            return f" (last NEWS2 incomplete, at least {latest.band})"
         return f" (last NEWS2 {latest.total})"
     if protocol == "ketamine":
         return f" (last burden {latest.total})"

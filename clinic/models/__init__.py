@@ -15,6 +15,7 @@ from clinic.models.monitoring import (
 from clinic.models.patient import Admission, AdmissionSubstance, BedMove, Patient
 from clinic.models.prn import PrnDiscontinuation, PrnDose, PrnEffect, PrnOrder
 from clinic.models.trends import TrendReview
+from clinic.models.risk import RiskFlag
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import LoginThrottle, User, UserSession
 
@@ -46,6 +47,7 @@ __all__ = [
     "PrnEffect",
     "PrnOrder",
     "TrendReview",
+    "RiskFlag",
     "Unit",
     "User",
     "UserSession",

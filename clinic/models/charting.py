@@ -100,8 +100,11 @@ class VitalSigns(ClinicalEntry, db.Model):
     #: ACVPU letter.
     consciousness: Mapped[str | None] = mapped_column(String(1))
     pain: Mapped[int | None] = mapped_column()
-    #: Tenths of a mmol/L.
+    #: Tenths of the glucose unit (mmol/L unless glucose_unit says mg/dL).
     glucose_tenths: Mapped[int | None] = mapped_column()
+    #: The unit the glucose was measured in, as the unit was set when charted; None on sets
+    #: charted before units could choose (mmol/L, the only unit then; the table is append-only).
+    glucose_unit: Mapped[str | None] = mapped_column(String(6))
     #: Meter reading "LO" or "HI" when the meter gave no number.
     glucose_reading: Mapped[str | None] = mapped_column(String(2))
     #: The nurse ticked "re-measured and confirmed" for the extreme values.
@@ -123,7 +126,18 @@ class VitalSigns(ClinicalEntry, db.Model):
 
     @property
     def glucose(self) -> Decimal | str | None:
-        return self.glucose_reading or from_tenths(self.glucose_tenths)
+        value = self.glucose_reading or from_tenths(self.glucose_tenths)
+        # mg/dL is charted in whole numbers; tenths are only how it is stored.
+        return value.quantize(Decimal(1)) if self.glucose_unit == "mg/dL" and value is not None \
+            and not isinstance(value, str) else value
+
+    @property
+    def glucose_shown(self) -> str | None:
+        """Return the glucose with its unit, or the meter's word ("LO", "HI")."""
+        if self.glucose_reading:
+            return f"{self.glucose_reading} (meter)"
+        value = self.glucose
+        return None if value is None else f"{value} {self.glucose_unit or 'mmol/L'}"
 
 
 class Assessment(ClinicalEntry, db.Model):

@@ -64,6 +64,9 @@ class ProtocolOverride(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     set_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    #: The band of the newest result when set (clinic.scoring.due.band_of); the override may
+    #: lengthen the interval only while the band is no worse.
+    set_in_band: Mapped[str | None] = mapped_column(String(20))
 
     set_by: Mapped[User] = relationship()
 

@@ -26,6 +26,8 @@ class Unit(db.Model):
     late_entry_minutes: Mapped[int] = mapped_column(default=60)
     #: Whether a nurse may override a PRN limit (with a reason, marked as an override everywhere).
     prn_override_allowed: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: Unit of capillary glucose on this unit's meters: "mmol/L" or "mg/dL".
+    glucose_unit: Mapped[str] = mapped_column(String(6), default="mmol/L", server_default="mmol/L")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     beds: Mapped[list[Bed]] = relationship(

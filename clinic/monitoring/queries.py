@@ -26,6 +26,7 @@ from sqlalchemy import (
     null,
     select,
     true,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -138,7 +139,8 @@ def recent_entries(admission_ids: list[int], *, ciwa_ar_depth: int = HISTORY_DEP
     Each scale's results are read HISTORY_DEPTH deep, or `ciwa_ar_depth` deep for CIWA-Ar when
     that is more. One query on PostgreSQL; three on SQLite.
     """
-    depth = {"news2": 2} | {scale: HISTORY_DEPTH for scale in SCALES}
+    # "vitals": the newest set of any kind, so a newer partial set is shown as incomplete.
+    depth = {"news2": 2, "vitals": 1} | {scale: HISTORY_DEPTH for scale in SCALES}
     depth["ciwa_ar"] = max(HISTORY_DEPTH, ciwa_ar_depth)
     if not admission_ids:
         return Recent({})
@@ -157,11 +159,13 @@ def recent_entries(admission_ids: list[int], *, ciwa_ar_depth: int = HISTORY_DEP
 
 
 def _recent_sqlite(admission_ids: list[int], depth: dict[str, int]) -> list[Row]:
+    # Complete sets, and partial ones whose parameters present already imply a band.
     def complete(v):
-        return (v.news2_total.is_not(None),)
+        return (v.news2_band.is_not(None),)
 
     # One conditions function per scale, shared by its depths.
     spec = {("news2", n): (VitalSigns, complete, n) for n in range(depth["news2"])}
+    spec[("vitals", 0)] = (VitalSigns, lambda v: (), 0)
     for scale in SCALES:
         def of_scale(a, s=scale):
             return (a.scale == s,)
@@ -170,8 +174,10 @@ def _recent_sqlite(admission_ids: list[int], depth: dict[str, int]) -> list[Row]
             spec[(scale, n)] = (Assessment, of_scale, n)
     ids = nth_latest_ids(admission_ids, spec, name=f"recent_entries:{depth['ciwa_ar']}")
     vitals_ids = [i for (_, k), i in ids.items() if k[0] == "news2" and i]
-    assessment_ids = [i for (_, k), i in ids.items() if k[0] != "news2" and i]
-    return _by_ids(_ASSESSMENTS_BY_ID, assessment_ids) + _by_ids(_VITALS_BY_ID, vitals_ids)
+    newest_ids = [i for (_, k), i in ids.items() if k[0] == "vitals" and i]
+    assessment_ids = [i for (_, k), i in ids.items() if k[0] not in ("news2", "vitals") and i]
+    return (_by_ids(_ASSESSMENTS_BY_ID, assessment_ids) + _by_ids(_VITALS_BY_ID, vitals_ids)
+            + _by_ids(_NEWEST_VITALS_BY_ID, newest_ids))
 
 
 # Built once, like the statements above. Plain rows of the columns that badges, trends and due
@@ -186,16 +192,20 @@ _ASSESSMENT_COLUMNS = (
 _ASSESSMENTS_BY_ID = select(*_ASSESSMENT_COLUMNS).where(Assessment.id.in_(bindparam("ids", expanding=True)))
 
 
-def _vitals_columns(vitals):
+def _vitals_columns(vitals, scale: str = "news2"):
     return (
-        vitals.id, vitals.admission_id, vitals.observed_at, literal("news2").label("scale"),
+        vitals.id, vitals.admission_id, vitals.observed_at, literal(scale).label("scale"),
         literal("scored").label("outcome"), vitals.news2_total.label("total"),
-        vitals.news2_band.label("band"), cast(null(), Assessment.flags.type).label("flags"),
+        # A set's NEWS2 points ride in the flags column: the board names a partial set's missing ones.
+        vitals.news2_band.label("band"),
+        type_coerce(vitals.news2_points, Assessment.flags.type).label("flags"),
         cast(null(), Assessment.suicide_risk.type).label("suicide_risk"),
     )
 
 
 _VITALS_BY_ID = select(*_vitals_columns(VitalSigns)).where(
+    VitalSigns.id.in_(bindparam("ids", expanding=True)))
+_NEWEST_VITALS_BY_ID = select(*_vitals_columns(VitalSigns, "vitals")).where(
     VitalSigns.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -230,13 +240,21 @@ def _postgresql_recent(depth: int):
     v = aliased(VitalSigns)
     sets = (
         select(*_vitals_columns(v))
-        .where(v.admission_id == wanted.c.id, v.news2_total.is_not(None), current_filter(v))
+        .where(v.admission_id == wanted.c.id, v.news2_band.is_not(None), current_filter(v))
         .order_by(v.observed_at.desc(), v.id.desc()).limit(literal_column("2"))
         .lateral("sets")
+    )
+    n = aliased(VitalSigns)
+    newest = (
+        select(*_vitals_columns(n, "vitals"))
+        .where(n.admission_id == wanted.c.id, current_filter(n))
+        .order_by(n.observed_at.desc(), n.id.desc()).limit(literal_column("1"))
+        .lateral("newest")
     )
     return union_all(
         select(results).select_from(wanted).join(scales, true()).join(results, true()),
         select(sets).select_from(wanted).join(sets, true()),
+        select(newest).select_from(wanted).join(newest, true()),
     )
 
 
@@ -253,6 +271,12 @@ def latest_scores(admission_ids: list[int], recent: Recent | None = None) -> dic
     for admission_id in admission_ids:
         trends = {"news2": Trend(recent.entry(admission_id, ("news2", 0)),
                                  recent.entry(admission_id, ("news2", 1)))}
+        newest = recent.entry(admission_id, ("vitals", 0))
+        latest = trends["news2"].latest
+        if newest is not None and (latest is None or (newest.observed_at, newest.id) > (
+                latest.observed_at, latest.id)):
+            # A newer partial set with no band: shown as incomplete, never the older set's total.
+            trends["news2"] = Trend(newest, latest)
         for scale in SCALES:
             scored = [e for e in recent.results(admission_id, scale) if e.outcome == "scored"]
             trends[scale] = Trend(scored[0] if scored else None, scored[1] if len(scored) > 1 else None)

@@ -24,7 +24,8 @@ from clinic.models import (
 )
 from clinic.monitoring.queries import SCALES, CurrentAdmission, Recent, newest_id, recent_entries, unnested
 from clinic.prn import queries as prn_queries
-from clinic.scoring import due
+from clinic.risk_flags import flags_by_admission
+from clinic.scoring import due, risk
 from clinic.scoring.shifts import ShiftInstance
 
 # Plain columns, not the object: every board, due list and rounds view reads it.
@@ -55,7 +56,8 @@ def _overrides(*columns):
 _OVERRIDES = _overrides(ProtocolOverride)
 # What the due rules read, as plain rows: the board and due list run it on every view.
 _OVERRIDE_INTERVALS = _overrides(ProtocolOverride.admission_id, ProtocolOverride.protocol,
-                                 ProtocolOverride.interval_minutes, ProtocolOverride.reason)
+                                 ProtocolOverride.interval_minutes, ProtocolOverride.reason,
+                                 ProtocolOverride.set_in_band, ProtocolOverride.set_at)
 
 
 def _in_force(rows) -> dict:
@@ -76,7 +78,8 @@ def override_intervals(admission_ids: list[int]) -> dict[tuple[int, str], due.Ov
     if not admission_ids:
         return {}
     rows = _in_force(db.session.execute(_OVERRIDE_INTERVALS, {"ids": list(admission_ids)}))
-    return {key: due.Override(row.interval_minutes, row.reason) for key, row in rows.items()}
+    return {key: due.Override(row.interval_minutes, row.reason, row.set_in_band, row.set_at)
+            for key, row in rows.items()}
 
 
 def _scale_point(result) -> due.ScorePoint:
@@ -86,8 +89,9 @@ def _scale_point(result) -> due.ScorePoint:
 
 
 def recent_for(admission_ids: list[int], definition: due.DueDefinition) -> Recent:
-    """Return the newest entries the due rules need: enough CIWA-Ar results for the step-down."""
-    return recent_entries(admission_ids, ciwa_ar_depth=definition.ciwa_ar_settled_after)
+    """Return the newest entries the due rules need: enough CIWA-Ar results for the step-down
+    (its run, and the score before it, to tell whether the run began on the routine interval)."""
+    return recent_entries(admission_ids, ciwa_ar_depth=definition.ciwa_ar_settled_after + 1)
 
 
 def histories(admission_ids: list[int], recent: Recent) -> dict[tuple[int, str], list[due.ScorePoint]]:
@@ -118,6 +122,8 @@ class PatientDue:
     last_check_id: int | None = None
     #: PRN doses whose effect is still to be reassessed (clinic.prn.queries.DoseRow), oldest due first.
     prn_follow_ups: list = field(default_factory=list)
+    #: Risk flags in force (flag -> note).
+    risk_flags: dict[str, str | None] = field(default_factory=dict)
 
     def next_item(self) -> due.DueItem | None:
         return min(self.items, key=lambda item: item.due_at, default=None)
@@ -145,9 +151,11 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     # A dose for a scale brings that scale's reassessment forward where the rules say so (COWS).
     treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
     follow_ups = prn_queries.open_follow_ups(ids)
+    flags = flags_by_admission(ids)
     result = {}
     for admission in admissions:
-        patient = PatientDue(admission)
+        patient = PatientDue(admission, risk_flags=flags.get(admission.id, {}))
+        seizure_until = risk.seizure_risk_until(set(patient.risk_flags), admission.admitted_at)
         for protocol in admission.protocols:
             patient.items.append(
                 due.next_due(
@@ -155,9 +163,11 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
                     admitted_at=admission.admitted_at, definition=definition,
                     override=overrides.get((admission.id, protocol)),
                     prn_doses=treated.get((admission.id, protocol), ()),
+                    seizure_risk_until=seizure_until,
                 )
             )
         patient.prn_follow_ups = [d for d in follow_ups if d.admission_id == admission.id]
+        _vitals_with_severe_scales(patient, history)
         start = max(filter(None, [admission.observation_level_since, admission.admitted_at]))
         # Only this shift's windows are listed as missed; earlier shifts were handed over.
         start = max(start, shift.starts_at)
@@ -167,6 +177,19 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
         patient.missed_notes = notes.get(admission.id, {})
         result[admission.id] = patient
     return result
+
+
+def _vitals_with_severe_scales(patient: PatientDue,
+                               history: dict[tuple[int, str], list[due.ScorePoint]]) -> None:
+    scales = {}
+    for item in patient.items:
+        points = history.get((patient.admission.id, item.protocol), [])
+        if item.protocol in due.SEVERE_FROM:
+            # Histories are newest first.
+            scales[item.protocol] = (item, points[0] if points else None)
+    for index, item in enumerate(patient.items):
+        if item.protocol == "vitals":
+            patient.items[index] = due.with_severe_scales(item, scales)
 
 
 def _checks_since(
@@ -320,18 +343,35 @@ def _write_override(*, by: User, admission: Admission, protocol: str, interval_m
     before = current_overrides([admission.id]).get((admission.id, protocol))
     if interval_minutes is None and before is None:
         raise MonitoringError("There is no override in force to end; the unit's rules already apply.")
+    band = current_band(admission, protocol)
     row = ProtocolOverride(admission_id=admission.id, protocol=protocol, interval_minutes=interval_minutes,
-                           reason=reason, set_by_id=by.id)
+                           reason=reason, set_by_id=by.id,
+                           set_in_band=None if interval_minutes is None else band)
     db.session.add(row)
     db.session.flush()
     audit.record(
         "update", user=by, object_type="protocol_override", object_id=row.id,
         patient_id=admission.patient_id,
         detail={"change": change, "protocol": protocol,
-                "before": _override_snapshot(before), "after": _override_snapshot(row)},
+                "before": _override_snapshot(before), "after": _override_snapshot(row),
+                "set_in_band": row.set_in_band},
         content_of=row,
     )
     return row
+
+
+def newest_result(admission: Admission, protocol: str) -> due.ScorePoint | None:
+    """Return the newest counted result of a protocol (None: no result yet)."""
+    definition, _ = definition_for(admission.unit)
+    points = histories([admission.id], recent_for([admission.id], definition)).get(
+        (admission.id, protocol), [])
+    return max((point for point in points if point.counts), key=lambda point: point.at, default=None)
+
+
+def current_band(admission: Admission, protocol: str) -> str | None:
+    """Return the band of the newest counted result of a protocol (None: no result yet)."""
+    newest = newest_result(admission, protocol)
+    return None if newest is None else due.band_of(protocol, newest)
 
 
 def set_override(*, by: User, admission: Admission, protocol: str, interval_minutes: int,
@@ -343,6 +383,14 @@ def set_override(*, by: User, admission: Admission, protocol: str, interval_minu
             f"Enter a whole number of minutes from {OVERRIDE_MIN_MINUTES} to {OVERRIDE_MAX_MINUTES}.",
             "interval_minutes",
         )
+    newest = newest_result(admission, protocol)
+    limit = due.published_max(protocol, newest, definition_for(admission.unit)[0])
+    if limit is not None and interval_minutes > limit[0]:
+        total = "incomplete" if newest is None or newest.total is None else newest.total
+        shown = "no result yet" if newest is None else f"newest {due.PROTOCOL_LABELS[protocol]} {total}"
+        raise MonitoringError(
+            f"{interval_minutes} min is longer than the published minimum frequency allows ({shown}): "
+            f"{limit[1]}, so {limit[0]} min at most.", "interval_minutes")
     return _write_override(by=by, admission=admission, protocol=protocol,
                            interval_minutes=interval_minutes, reason=reason, change="set")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from clinic.scoring.scale import Band, Item, ScaleResult, score_items
 
@@ -96,6 +97,11 @@ FREQUENT_MINUTES = 60
 ROUTINE_MINUTES = 240
 SETTLED_MINUTES = 480
 SETTLED_AFTER = 3
+#: Default routine interval in the first 72 h with seizure or DT history (a unit setting).
+SEIZURE_RISK_MINUTES = 120
+
+#: The default "severe" band starts here: vitals are then due with each reassessment.
+SEVERE_FROM = 16
 
 #: Default physician-notify thresholds.
 NOTIFY_AT = 20
@@ -122,6 +128,40 @@ def needs_physician(
     return total >= consecutive_at and previous_total >= consecutive_at
 
 
+#: A score counts as taken at the routine interval from this share of it after the one before.
+ON_SCHEDULE_SHARE = 0.75
+
+
+def steps_down(
+    recent_totals: Sequence[int],
+    times: Sequence[datetime] | None = None,
+    *,
+    threshold: int = FREQUENT_THRESHOLD,
+    routine: int = ROUTINE_MINUTES,
+    settled_after: int = SETTLED_AFTER,
+) -> bool:
+    """Return whether the newest scores allow the step-down (REFERENCE §2).
+
+    The newest ``settled_after`` scores are all below the threshold, none higher than the one
+    before it (not rising), and, when their times are given, each was taken at the routine
+    interval: at least three quarters of it after the score before (the one before the run
+    included, when there is one), so hourly scores squeezed in never count.
+    """
+    last = list(recent_totals[-settled_after:])
+    if len(last) < settled_after or any(total >= threshold for total in last):
+        return False
+    if any(later > earlier for earlier, later in zip(last, last[1:], strict=False)):
+        return False
+    if times is not None:
+        if len(times) != len(recent_totals):
+            raise ValueError("one time per total is needed")
+        run_times = list(times[-(settled_after + 1):])
+        least = timedelta(minutes=routine * ON_SCHEDULE_SHARE)
+        if any(later - earlier < least for earlier, later in zip(run_times, run_times[1:], strict=False)):
+            return False
+    return True
+
+
 def reassessment_minutes(
     recent_totals: Sequence[int],
     *,
@@ -130,13 +170,19 @@ def reassessment_minutes(
     routine: int = ROUTINE_MINUTES,
     settled: int = SETTLED_MINUTES,
     settled_after: int = SETTLED_AFTER,
+    times: Sequence[datetime] | None = None,
+    seizure_risk: bool = False,
 ) -> int:
-    """Return minutes until the next assessment, given the totals so far (latest last)."""
+    """Return minutes until the next assessment, given the totals (and times) so far, latest last.
+
+    With ``seizure_risk`` (seizure or DT history in the first 72 h) there is no step-down.
+    """
     if not recent_totals:
         raise ValueError("at least one total is needed")
     if recent_totals[-1] >= threshold:
         return frequent
-    last = recent_totals[-settled_after:]
-    if len(last) == settled_after and all(total < threshold for total in last):
+    if not seizure_risk and steps_down(recent_totals, times, threshold=threshold, routine=routine,
+                                       settled_after=settled_after):
         return settled
     return routine
+

@@ -55,6 +55,12 @@ DEFAULT_BANDS: tuple[Band, ...] = (
     (61, 80, "very severe"),
 )
 
+#: Default reassessment; from "severe" (41), with its seizure risk, the physician is notified
+#: and the interval shortens.
+ROUTINE_MINUTES = 240
+SEVERE_FROM = 41
+SEVERE_MINUTES = 60
+
 
 def score(items: Mapping[str, int], bands: Sequence[Band] = DEFAULT_BANDS) -> ScaleResult:
     """Validate the twenty item values and return the total and its band."""

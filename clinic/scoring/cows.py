@@ -97,6 +97,9 @@ DEFAULT_BANDS: tuple[Band, ...] = (
 #: Default reassessment: routinely, and after each PRN dose for opioid withdrawal.
 ROUTINE_MINUTES = 240
 AFTER_PRN_MINUTES = 60
+#: From "moderately severe" (25) the physician is notified and the interval shortens.
+SEVERE_FROM = 25
+SEVERE_MINUTES = 60
 
 
 def pulse_points(heart_rate: int) -> int:

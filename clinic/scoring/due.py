@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from clinic.scoring import ciwa_ar, cows, news2
+from clinic.scoring import ciwa_ar, ciwa_b, cows, news2
 
 PROTOCOLS: tuple[str, ...] = ("vitals", "ciwa_ar", "cows", "ciwa_b", "ketamine")
 PROTOCOL_LABELS: dict[str, str] = {
@@ -63,9 +63,13 @@ _LABELS: dict[str, str] = {
     "ciwa_ar_routine_minutes": "CIWA-Ar interval below the threshold",
     "ciwa_ar_settled_minutes": "CIWA-Ar interval once settled",
     "ciwa_ar_settled_after": "CIWA-Ar scores in a row below the threshold before stepping down",
+    "ciwa_ar_seizure_risk_minutes": "CIWA-Ar interval below the threshold with seizure or DT history, "
+                                    "first 72 h",
     "cows_minutes": "COWS interval",
     "cows_after_prn_minutes": "COWS reassessment after a PRN dose",
+    "cows_severe_minutes": "COWS interval from moderately severe (25)",
     "ciwa_b_minutes": "CIWA-B interval",
+    "ciwa_b_severe_minutes": "CIWA-B interval from severe (41)",
     "ketamine_minutes": "Ketamine checklist interval",
     "ketamine_flagged_minutes": "Ketamine checklist interval when flagged",
     "unable_minutes": "Reassessment after “unable to assess”",
@@ -110,6 +114,48 @@ def _check_table(name: str, table: object, keys: tuple[str, ...] | None, *, lowe
             for key, value in table.items()}
 
 
+#: The longest intervals the published instruments allow (REFERENCE §1-§3): no unit rule and no
+#: override may exceed them. Setting -> (minutes, what the source says).
+PUBLISHED_MAX: dict[str, tuple[int, str]] = {
+    "vitals_minutes_by_band.zero": (720, "NEWS2 0: at least every 12 h"),
+    "vitals_minutes_by_band.low": (360, "NEWS2 1–4: at least every 4–6 h"),
+    "vitals_minutes_by_band.low-medium": (60, "a single NEWS2 parameter scoring 3: at least hourly"),
+    "vitals_minutes_by_band.medium": (60, "NEWS2 5–6: at least hourly"),
+    "vitals_minutes_by_band.high": (15, "NEWS2 7 or more: continuous monitoring (sets at most 15 min apart)"),
+    "ciwa_ar_frequent_minutes": (60, "CIWA-Ar 8 or more: every hour"),
+    "ciwa_ar_routine_minutes": (240, "CIWA-Ar below 8: every 4 h"),
+    "ciwa_ar_settled_minutes": (480, "CIWA-Ar settled below 8: every 8 h"),
+    "cows_minutes": (240, "COWS: every 4 h"),
+    "cows_after_prn_minutes": (60, "COWS: 1 h after each PRN dose"),
+}
+
+
+def _check_published(path: str, minutes: int, label: str) -> None:
+    limit, source = PUBLISHED_MAX[path]
+    if minutes > limit:
+        raise ValueError(f"{label} ({minutes} min) is longer than the published minimum frequency "
+                         f"allows: {source}, so {limit} min at most.")
+
+
+def published_max(protocol: str, newest: ScorePoint | None,
+                  definition: DueDefinition | None = None) -> tuple[int, str] | None:
+    """Return the longest interval the published rules allow for a protocol's newest result.
+
+    None where nothing is published (CIWA-B, the ketamine checklist). Without a result yet, the
+    least severe band's limit applies.
+    """
+    threshold = (definition or DEFAULT_DEFINITION).ciwa_ar_frequent_threshold
+    if protocol == "vitals":
+        band = "zero" if newest is None or newest.outcome == UNABLE else band_of(protocol, newest)
+        return PUBLISHED_MAX[f"vitals_minutes_by_band.{band}"]
+    if protocol == "ciwa_ar":
+        high = newest is not None and newest.total is not None and newest.total >= threshold
+        return PUBLISHED_MAX["ciwa_ar_frequent_minutes" if high else "ciwa_ar_settled_minutes"]
+    if protocol == "cows":
+        return PUBLISHED_MAX["cows_minutes"]
+    return None
+
+
 @dataclass(frozen=True)
 class DueDefinition:
     """A unit's versioned reassessment rules; every interval is in minutes."""
@@ -125,9 +171,12 @@ class DueDefinition:
     ciwa_ar_routine_minutes: int = ciwa_ar.ROUTINE_MINUTES
     ciwa_ar_settled_minutes: int = ciwa_ar.SETTLED_MINUTES
     ciwa_ar_settled_after: int = ciwa_ar.SETTLED_AFTER
+    ciwa_ar_seizure_risk_minutes: int = ciwa_ar.SEIZURE_RISK_MINUTES
     cows_minutes: int = cows.ROUTINE_MINUTES
     cows_after_prn_minutes: int = cows.AFTER_PRN_MINUTES
-    ciwa_b_minutes: int = 240
+    cows_severe_minutes: int = cows.SEVERE_MINUTES
+    ciwa_b_minutes: int = ciwa_b.ROUTINE_MINUTES
+    ciwa_b_severe_minutes: int = ciwa_b.SEVERE_MINUTES
     ketamine_minutes: int = 240
     ketamine_flagged_minutes: int = 60
     unable_minutes: int = 60
@@ -152,7 +201,9 @@ class DueDefinition:
             raise ValueError("The due rules need a version, such as “1”.")
         for name in (
             "ciwa_ar_frequent_minutes", "ciwa_ar_routine_minutes", "ciwa_ar_settled_minutes",
-            "cows_minutes", "cows_after_prn_minutes", "ciwa_b_minutes", "ketamine_minutes",
+            "ciwa_ar_seizure_risk_minutes",
+            "cows_minutes", "cows_after_prn_minutes", "cows_severe_minutes", "ciwa_b_minutes",
+            "ciwa_b_severe_minutes", "ketamine_minutes",
             "ketamine_flagged_minutes", "unable_minutes",
         ):
             _check_minutes(_LABELS[name], getattr(self, name))
@@ -182,11 +233,20 @@ class DueDefinition:
                     f"longer than for band “{better}” ({bands[better]} min).")
         for shorter, longer in (("ciwa_ar_frequent_minutes", "ciwa_ar_routine_minutes"),
                                 ("ciwa_ar_routine_minutes", "ciwa_ar_settled_minutes"),
+                                ("ciwa_ar_frequent_minutes", "ciwa_ar_seizure_risk_minutes"),
+                                ("ciwa_ar_seizure_risk_minutes", "ciwa_ar_routine_minutes"),
+                                ("cows_severe_minutes", "cows_minutes"),
+                                ("ciwa_b_severe_minutes", "ciwa_b_minutes"),
                                 ("ketamine_flagged_minutes", "ketamine_minutes")):
             if getattr(self, shorter) > getattr(self, longer):
                 raise ValueError(
                     f"{_LABELS[shorter]} ({getattr(self, shorter)} min) cannot be longer than "
                     f"{_LABELS[longer]} ({getattr(self, longer)} min).")
+        for path in PUBLISHED_MAX:
+            name, _, key = path.partition(".")
+            minutes = getattr(self, name)[key] if key else getattr(self, name)
+            label = f"{_LABELS[name]}, “{key}”," if key else _LABELS[name]
+            _check_published(path, minutes, label.rstrip(","))
 
     def after_prn_minutes(self, protocol: str) -> int | None:
         """Return the minutes after a PRN dose by which the protocol is reassessed, if it has a rule."""
@@ -247,21 +307,75 @@ class ScorePoint:
 
     @property
     def counts(self) -> bool:
-        """Return whether this result resets the clock (an incomplete scored result does not)."""
-        return self.outcome == UNABLE or self.total is not None
+        """Return whether this result resets the clock.
+
+        An incomplete set counts only when its parameters present already imply a band (a
+        single parameter scoring 3, or 5 points and more): a missing value never hides them.
+        """
+        return self.outcome == UNABLE or self.total is not None or self.band is not None
 
 
 @dataclass(frozen=True)
 class Override:
-    """A physician's per-patient interval that replaces the computed one, and why."""
+    """A physician's per-patient interval that replaces the computed one, and why.
+
+    ``band`` is the band of the newest result when it was set (see ``band_of``; None: no result
+    yet). It may lengthen the interval only while the newest result is no worse than that band.
+    """
 
     interval_minutes: int
     reason: str
+    band: str | None = None
+    set_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _check_minutes("The override interval", self.interval_minutes)
         if not isinstance(self.reason, str) or not self.reason.strip():
             raise ValueError("An override needs a reason.")
+
+
+#: Bands from least to most severe, for "has the band worsened since the override?".
+_SCALE_SEVERITY: tuple[str, ...] = ("none", "mild", "moderate", "moderately severe", "severe",
+                                    "very severe")
+_SEVERITY: dict[str, tuple[str, ...]] = {
+    "vitals": VITALS_BANDS,
+    "ketamine": ("not flagged", "flagged"),
+}
+#: "Unable to assess" has no band: it neither keeps nor ends an override (it has its own
+#: escalation), so a physician's "asleep: every 4 h" still holds through it.
+UNABLE_BAND = "unable to assess"
+
+
+def band_of(protocol: str, point: ScorePoint) -> str | None:
+    """Return the band a result puts the patient in, as overrides remember it."""
+    if point.outcome == UNABLE:
+        return UNABLE_BAND
+    if protocol == "vitals":
+        return "zero" if point.total == 0 else point.band
+    if protocol == "ketamine":
+        return "flagged" if point.flagged else "not flagged"
+    return point.band
+
+
+def severity(protocol: str, band: str | None) -> int | None:
+    """Return the rank of a band within its protocol (higher is worse), or None if unknown."""
+    order = _SEVERITY.get(protocol, _SCALE_SEVERITY)
+    return order.index(band) if band in order else None
+
+
+def worse_than(protocol: str, band: str | None, baseline: str | None) -> bool:
+    """Return whether a band is worse than the baseline; None as baseline is the least band.
+
+    A band either side does not know counts as worse, so an override never outlives a result it
+    cannot place.
+    """
+    if band == UNABLE_BAND:
+        return False
+    now = severity(protocol, band)
+    then = 0 if baseline is None or baseline == UNABLE_BAND else severity(protocol, baseline)
+    if now is None or then is None:
+        return band != baseline
+    return now > then
 
 
 @dataclass(frozen=True)
@@ -273,6 +387,9 @@ class DueItem:
     interval_minutes: int
     reason: str
     overridden: bool = False
+    #: When an override stopped applying because the band worsened, and why.
+    override_lapsed_at: datetime | None = None
+    override_lapsed_reason: str | None = None
 
     def overdue_minutes(self, now: datetime) -> int:
         """Return the minutes past due, counting a started minute as whole; 0 when not overdue."""
@@ -299,6 +416,7 @@ def next_due(
     definition: DueDefinition = DEFAULT_DEFINITION,
     override: Override | None = None,
     prn_doses: Sequence[datetime] = (),
+    seizure_risk_until: datetime | None = None,
 ) -> DueItem:
     """Return when a protocol is next due from its results (any order; the newest decides).
 
@@ -319,6 +437,13 @@ def next_due(
         newest = counted[-1]
         anchor = _utc(newest.at, "score time")
         interval, reason = _rule(protocol, counted, definition)
+        if (protocol == "ciwa_ar" and seizure_risk_until is not None and newest.outcome == SCORED
+                and anchor < _utc(seizure_risk_until, "seizure_risk_until")
+                and interval > definition.ciwa_ar_seizure_risk_minutes):
+            # Seizure or DT history: no step-down and a shorter routine interval in the first 72 h.
+            interval = definition.ciwa_ar_seizure_risk_minutes
+            reason = (f"CIWA-Ar {newest.total} (below {definition.ciwa_ar_frequent_threshold}), "
+                      f"seizure or DT history, first 72 h: {_every(interval)}")
     else:
         newest = None
         anchor = admitted
@@ -327,9 +452,22 @@ def next_due(
         # Say so, or a nurse who just charted a partial set would wonder why nothing moved.
         reason += "; newest set incomplete, not counted" if protocol == "vitals" else (
             "; newest assessment incomplete, not counted")
+    lapsed_at = lapsed_reason = None
     if override is not None:
-        interval = override.interval_minutes
-        reason = f"Physician override: every {interval} min — {override.reason.strip()}"
+        lapse = _override_lapse(protocol, counted, override)
+        if lapse is None:
+            interval = override.interval_minutes
+            reason = f"Physician override: every {interval} min — {override.reason.strip()}"
+        else:
+            # Once the band worsens, the override can only shorten the computed interval.
+            lapsed_at, lapsed_reason = lapse
+            if override.interval_minutes < interval:
+                rules_interval, interval = interval, override.interval_minutes
+                reason = (f"Physician override: every {interval} min (shorter than the rules' "
+                          f"{_within(rules_interval)}) — {override.reason.strip()}")
+            else:
+                reason += f"; the physician's override (every {override.interval_minutes} min) no " \
+                          f"longer applies: {lapsed_reason}"
     due_at = anchor + timedelta(minutes=interval)
 
     after_prn = definition.after_prn_minutes(protocol)
@@ -340,7 +478,30 @@ def next_due(
         if prn_due < due_at:
             due_at, interval = prn_due, after_prn
             reason += f"; PRN dose given: reassess {_within(after_prn)} after it"
-    return DueItem(protocol, due_at, interval, reason, override is not None)
+    return DueItem(protocol, due_at, interval, reason, override is not None and lapsed_at is None,
+                   lapsed_at, lapsed_reason)
+
+
+def _override_lapse(protocol: str, counted: Sequence[ScorePoint],
+                    override: Override) -> tuple[datetime, str] | None:
+    """Return when and why an override stopped applying, or None while its band holds."""
+    if not counted or not worse_than(protocol, band_of(protocol, counted[-1]), override.band):
+        return None
+    # From the first of the newest run of results that are all worse than the override's band.
+    first = counted[-1]
+    for point in reversed(counted):
+        if override.set_at is not None and point.at < _utc(override.set_at, "override time"):
+            break
+        if not worse_than(protocol, band_of(protocol, point), override.band):
+            break
+        first = point
+    label = PROTOCOL_LABELS[protocol]
+    newest = counted[-1]
+    shown = (f"{label} unable to assess" if newest.outcome == UNABLE
+             else f"{label} {'incomplete' if newest.total is None else newest.total} "
+                  f"({band_of(protocol, newest)})")
+    baseline = override.band or "no result yet"
+    return first.at, (f"{shown} is worse than the band it was set in ({baseline})")
 
 
 def _rule(protocol: str, counted: Sequence[ScorePoint], definition: DueDefinition) -> tuple[int, str]:
@@ -355,21 +516,61 @@ def _rule(protocol: str, counted: Sequence[ScorePoint], definition: DueDefinitio
         if newest.band not in news2.BANDS:
             raise ValueError(f"NEWS2 band {newest.band!r} is not one of {', '.join(news2.BANDS)}")
         minutes = definition.vitals_minutes_by_band["zero" if total == 0 else newest.band]
+        if total is None:
+            return minutes, (f"NEWS2 incomplete, at least {newest.band} from the parameters present: "
+                             f"{_every(minutes)}")
         return minutes, f"NEWS2 {total} ({newest.band}): {_every(minutes)}"
     if protocol == "ciwa_ar":
-        return _ciwa_ar_rule([p.total for p in counted if p.outcome == SCORED], definition)
+        return _ciwa_ar_rule([p for p in counted if p.outcome == SCORED], definition)
     if protocol == "ketamine":
         if newest.flagged:
             minutes = definition.ketamine_flagged_minutes
             return minutes, f"{label} burden {total}, flagged: {_every(minutes)}"
         minutes = definition.ketamine_minutes
         return minutes, f"{label} burden {total}: {_every(minutes)}"
+    if severe(protocol, newest):
+        minutes = definition.cows_severe_minutes if protocol == "cows" else definition.ciwa_b_severe_minutes
+        return minutes, f"{label} {total} ({newest.band or 'severe range'}): {_every(minutes)}"
     minutes = definition.cows_minutes if protocol == "cows" else definition.ciwa_b_minutes
     return minutes, f"{label} {total}: {_every(minutes)}"
 
 
-def _ciwa_ar_rule(totals: list[int], definition: DueDefinition) -> tuple[int, str]:
+#: Scores from which a scale is in its severe range: the physician is told (COWS, CIWA-B), the
+#: scale's own interval shortens (COWS, CIWA-B), and vitals are due with each reassessment.
+SEVERE_FROM: dict[str, int] = {
+    "ciwa_ar": ciwa_ar.SEVERE_FROM, "cows": cows.SEVERE_FROM, "ciwa_b": ciwa_b.SEVERE_FROM,
+}
+
+
+def severe_total(protocol: str, total: int | None) -> bool:
+    """Return whether a scale's total is in its severe range."""
+    return total is not None and protocol in SEVERE_FROM and total >= SEVERE_FROM[protocol]
+
+
+def severe(protocol: str, point: ScorePoint | None) -> bool:
+    """Return whether a scale's result is in its severe range."""
+    return point is not None and point.outcome == SCORED and severe_total(protocol, point.total)
+
+
+def with_severe_scales(vitals: DueItem, scales: Mapping[str, tuple[DueItem, ScorePoint | None]]) -> DueItem:
+    """Return the vitals item brought forward to the next reassessment of any severe scale.
+
+    A patient in severe withdrawal has vitals with each reassessment of the scale, however low
+    the NEWS2 (REFERENCE §2-§4; issue 11 item 5). Never later than the vitals' own due time.
+    """
+    result = vitals
+    for protocol, (item, newest) in sorted(scales.items()):
+        if severe(protocol, newest) and item.due_at < result.due_at:
+            label = PROTOCOL_LABELS[protocol]
+            result = replace(result, due_at=item.due_at, interval_minutes=item.interval_minutes,
+                             reason=f"{vitals.reason}; {label} {newest.total} (severe range): "
+                                    f"vitals with each {label} reassessment")
+    return result
+
+
+def _ciwa_ar_rule(scores: list[ScorePoint], definition: DueDefinition) -> tuple[int, str]:
     threshold = definition.ciwa_ar_frequent_threshold
+    totals = [point.total for point in scores]
     minutes = ciwa_ar.reassessment_minutes(
         totals,
         threshold=threshold,
@@ -377,17 +578,15 @@ def _ciwa_ar_rule(totals: list[int], definition: DueDefinition) -> tuple[int, st
         routine=definition.ciwa_ar_routine_minutes,
         settled=definition.ciwa_ar_settled_minutes,
         settled_after=definition.ciwa_ar_settled_after,
+        times=[point.at for point in scores],
     )
     newest = totals[-1]
     if newest >= threshold:
         return minutes, f"CIWA-Ar {newest} ({threshold} or more): {_every(minutes)}"
-    run = 0
-    for total in reversed(totals):
-        if total >= threshold:
-            break
-        run += 1
-    if run >= definition.ciwa_ar_settled_after:
-        return minutes, f"CIWA-Ar {newest}, {_words(run)} in a row below {threshold}: {_every(minutes)}"
+    if minutes == definition.ciwa_ar_settled_minutes != definition.ciwa_ar_routine_minutes:
+        run = _words(definition.ciwa_ar_settled_after)
+        return minutes, (f"CIWA-Ar {newest}, {run} in a row below {threshold}, not rising, "
+                         f"{_every(definition.ciwa_ar_routine_minutes)}: {_every(minutes)}")
     return minutes, f"CIWA-Ar {newest} (below {threshold}): {_every(minutes)}"
 
 

@@ -1,6 +1,9 @@
 """Input limits for vital signs: refuse the impossible, confirm the extreme, flag the abnormal.
 
-The defaults are REFERENCE §6; a unit may pass its own ``limits`` mapping to ``check``.
+The defaults are REFERENCE §6; a unit may pass its own ``limits`` mapping to ``check``. Only what
+cannot be a measurement of a live patient is refused: an overdose really gives SpO2 49, a
+respiratory rate of 0, a pulse of 19 or a temperature of 29.9, and those are charted with the
+confirmation (and escalated through NEWS2).
 """
 
 from __future__ import annotations
@@ -79,27 +82,27 @@ def _range(low: str | None, high: str | None) -> Range:
 
 LIMITS: Mapping[str, Limit] = MappingProxyType({
     "respiratory_rate": Limit(
-        "Respiratory rate", "/min", 0, _range("1", "60"), _range("9", "29"), _range("12", "20")
+        "Respiratory rate", "/min", 0, _range("0", "80"), _range("9", "29"), _range("12", "20")
     ),
     "heart_rate": Limit(
-        "Heart rate", "/min", 0, _range("20", "250"), _range("40", "150"), _range("51", "90")
+        "Heart rate", "/min", 0, _range("0", "300"), _range("40", "150"), _range("51", "90")
     ),
     "systolic_bp": Limit(
-        "Systolic BP", "mmHg", 0, _range("40", "300"), _range("80", "200"), _range("111", "219")
+        "Systolic BP", "mmHg", 0, _range("20", "300"), _range("80", "200"), _range("111", "219")
     ),
     "diastolic_bp": Limit(
-        "Diastolic BP", "mmHg", 0, _range("10", "200"), _range("40", "120"), _range("60", "90")
+        "Diastolic BP", "mmHg", 0, _range("5", "200"), _range("40", "120"), _range("60", "90")
     ),
     "temperature": Limit(
         "Temperature",
         "°C",
         1,
-        _range("30.0", "44.0"),
+        _range("25.0", "45.0"),
         _range("35.0", "39.4"),
         _range("36.1", "38.0"),
         fahrenheit=_range("86", "113"),
     ),
-    "spo2": Limit("SpO2", "%", 0, _range("50", "100"), _range("85", None), _range("96", None)),
+    "spo2": Limit("SpO2", "%", 0, _range("0", "100"), _range("85", None), _range("96", None)),
     "glucose": Limit(
         "Capillary glucose",
         "mmol/L",
@@ -195,3 +198,67 @@ def _number(value: object) -> Decimal | None:
 
 def _with_unit(value: object, limit: Limit) -> str:
     return f"{value} {limit.unit}".rstrip()
+
+
+# --- Capillary glucose in the unit's own unit (REFERENCE §6) ------------------------------------
+
+MMOL_L = "mmol/L"
+MG_DL = "mg/dL"
+GLUCOSE_UNITS: tuple[str, ...] = (MMOL_L, MG_DL)
+#: mg/dL per mmol/L of glucose (molar mass 180.16 g/mol).
+MG_DL_PER_MMOL_L = Decimal("18.016")
+
+GLUCOSE_MG_DL = Limit(
+    "Capillary glucose",
+    MG_DL,
+    0,
+    _range("10", "900"),
+    _range("72", "360"),
+    _range("72", "140"),
+    meter_readings={"LO": "below the meter's range", "HI": "above the meter's range"},
+)
+
+
+def limits_for(glucose_unit: str) -> Mapping[str, Limit]:
+    """Return the input limits with glucose in the unit's unit (mmol/L or mg/dL)."""
+    if glucose_unit == MMOL_L:
+        return LIMITS
+    if glucose_unit == MG_DL:
+        return MappingProxyType({**LIMITS, "glucose": GLUCOSE_MG_DL})
+    raise ValueError(f"{glucose_unit!r} is not a glucose unit ({', '.join(GLUCOSE_UNITS)})")
+
+
+def glucose_mixup(value: object, glucose_unit: str) -> str | None:
+    """Return a warning when a typed glucose is more plausible in the other unit, else None.
+
+    In mmol/L anything above the confirm limit (20.0) could be mg/dL (40 mg/dL is 2.2 mmol/L,
+    hypoglycaemia); in mg/dL anything up to 50 could be mmol/L (5.5 mmol/L is 99 mg/dL).
+    """
+    number = _number(value)
+    if number is None:
+        return None
+    if glucose_unit == MMOL_L:
+        high = LIMITS["glucose"].plausible.high
+        if number > high and number in GLUCOSE_MG_DL.possible:
+            other = (number / MG_DL_PER_MMOL_L).quantize(_TENTH, rounding=ROUND_HALF_UP)
+            return (f"{number} is very high in mmol/L but looks like mg/dL: {number} mg/dL is "
+                    f"{other} mmol/L. Check the meter's unit; this unit charts mmol/L")
+        return None
+    if glucose_unit == MG_DL:
+        if number in LIMITS["glucose"].possible:
+            other = (number * MG_DL_PER_MMOL_L).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            return (f"{number} is very low in mg/dL but looks like mmol/L: {number} mmol/L is "
+                    f"{other} mg/dL. Check the meter's unit; this unit charts mg/dL")
+        return None
+    raise ValueError(f"{glucose_unit!r} is not a glucose unit ({', '.join(GLUCOSE_UNITS)})")
+
+
+def check_glucose(value: object, glucose_unit: str) -> Verdict:
+    """Return the verdict for a typed glucose in the unit's unit, naming a likely mix-up."""
+    verdict = check("glucose", value, limits=limits_for(glucose_unit))
+    if isinstance(verdict.value, str):
+        return verdict
+    mixup = glucose_mixup(value, glucose_unit)
+    if mixup is None or verdict.tier in (OK, FLAG):
+        return verdict
+    return Verdict(verdict.tier, f"{verdict.message}. {mixup}", verdict.value)

@@ -353,3 +353,100 @@ def _yes_no(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{name}: {value!r} must be True or False")
     return value
+
+
+#: What the chart calls each NEWS2 parameter, for "missing" lists and escalation reasons.
+PARAMETER_LABELS: dict[str, str] = {
+    "respiratory_rate": "respiratory rate",
+    "spo2": "SpO₂",
+    "on_oxygen": "air or oxygen",
+    "systolic_bp": "systolic BP",
+    "heart_rate": "pulse",
+    "consciousness": "consciousness",
+    "temperature": "temperature",
+}
+
+
+@dataclass(frozen=True)
+class PartialResult:
+    """The points of the parameters present in an incomplete set, and what they already imply.
+
+    ``band`` is the least band the complete set could have (the missing parameters can only add
+    points): "high" from 7 points, "medium" from 5, "low-medium" with any single 3; otherwise
+    None, since the total is unknown and must never be shown as "low".
+    """
+
+    points: dict[str, int] = field(hash=False)
+    missing: tuple[str, ...]
+
+    @property
+    def known_total(self) -> int:
+        """Return the sum of the points present (the least the complete total can be)."""
+        return sum(self.points.values())
+
+    @property
+    def red(self) -> tuple[str, ...]:
+        """Return the parameters scoring 3, in chart order."""
+        return tuple(name for name in PARAMETERS if self.points.get(name) == 3)
+
+    @property
+    def band(self) -> str | None:
+        """Return the least band the complete set can have, or None when it is still unknown."""
+        total = self.known_total
+        if total >= 5 or self.red:
+            return band_for(total, self.points)
+        return None
+
+
+def partial(
+    *,
+    respiratory_rate: int | None = None,
+    spo2: int | None = None,
+    spo2_scale: int = 1,
+    on_oxygen: bool | None = None,
+    systolic_bp: int | None = None,
+    heart_rate: int | None = None,
+    consciousness: str | None = None,
+    temperature: Decimal | int | float | str | None = None,
+) -> PartialResult:
+    """Score each parameter present; the single-parameter rule needs no complete set.
+
+    SpO₂ on scale 2 depends on air or oxygen: with that unknown it is scored as on air, which
+    gives the fewest points, so nothing is raised that the full set would not raise.
+    """
+    _spo2_scale(spo2_scale)
+    points: dict[str, int] = {}
+    if respiratory_rate is not None:
+        points["respiratory_rate"] = respiratory_rate_points(respiratory_rate)
+    if spo2 is not None:
+        points["spo2"] = spo2_points(spo2, spo2_scale=spo2_scale, on_oxygen=bool(on_oxygen))
+    if on_oxygen is not None:
+        points["on_oxygen"] = on_oxygen_points(on_oxygen)
+    if systolic_bp is not None:
+        points["systolic_bp"] = systolic_bp_points(systolic_bp)
+    if heart_rate is not None:
+        points["heart_rate"] = heart_rate_points(heart_rate)
+    if consciousness is not None:
+        points["consciousness"] = consciousness_points(consciousness)
+    if temperature is not None:
+        points["temperature"] = temperature_points(temperature)
+    return PartialResult(points, tuple(name for name in PARAMETERS if name not in points))
+
+
+def escalation_for(band: str | None, *, any_red: bool = False) -> tuple[str, str] | None:
+    """Return the automatic escalation (level, rule) a band calls for, or None.
+
+    High is the emergency response; medium, and any single parameter scoring 3, the urgent one.
+    """
+    if band == BAND_HIGH:
+        return "emergency", "news2:high"
+    if band == BAND_MEDIUM:
+        return "urgent", "news2:medium"
+    if any_red or band == BAND_LOW_MEDIUM:
+        return "urgent", "news2:red"
+    return None
+
+
+def missing_from_points(points: dict[str, int] | None) -> tuple[str, ...]:
+    """Return the parameters a stored points table lacks, in chart order."""
+    return tuple(name for name in PARAMETERS if name not in (points or {}))

@@ -38,15 +38,26 @@ class VitalsForm(EntryForm):
     )
     pain = _number("Pain (0–10)")
     glucose = _number("Capillary glucose", decimal=True)
+    #: The meter's words have their own buttons: the glucose field opens a number keypad.
+    glucose_meter = RadioField(
+        "Glucose meter reading", choices=[("", "Number"), ("LO", "Meter reads LO"),
+                                          ("HI", "Meter reads HI")], validate_choice=False)
     confirmed = BooleanField("Re-measured and confirmed")
 
     checked = None
+    #: The unit's glucose unit; the view sets it before validating.
+    glucose_unit = "mmol/L"
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        self.checked = check_values(
-            {name: getattr(self, name).data for name in MEASURED}, confirmed=self.confirmed.data
-        )
+        raw = {name: getattr(self, name).data for name in MEASURED}
+        meter = self.glucose_meter.data if self.glucose_meter.data in ("LO", "HI") else None
+        if meter and (raw["glucose"] or "").strip() not in ("", meter):
+            self.glucose.errors.append(f"Type a number or choose “Meter reads {meter}”, not both.")
+        elif meter:
+            raw["glucose"] = meter
+        self.checked = check_values(raw, confirmed=self.confirmed.data,
+                                    glucose_unit=self.glucose_unit)
         for name, message in self.checked.errors.items():
             getattr(self, name).errors.append(message)
         if self.air_or_oxygen.data not in (None, "", "None", "air", "oxygen"):

@@ -97,6 +97,7 @@ def _convert_temperature(form) -> bool:
 def new(admission_id: int):
     admission = admission_or_404(admission_id)
     form = VitalsForm()
+    form.glucose_unit = admission.unit.glucose_unit
     if request.method == "GET":
         form.observed_at.data = local_now(admission.unit)
         if not admission.is_current:
@@ -144,6 +145,7 @@ def correct(admission_id: int, vitals_id: int):
         flash(str(error), "error")
         return redirect(url_for("vitals.show", admission_id=admission.id, vitals_id=original.id))
     form = VitalsForm()
+    form.glucose_unit = admission.unit.glucose_unit
     if request.method == "GET":
         _prefill(form, original)
     if request.method == "POST" and _convert_temperature(form):

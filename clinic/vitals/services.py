@@ -60,8 +60,12 @@ class CheckedVitals:
         return [k for k, f in self.flags.items() if f["tier"] == limits.CONFIRM]
 
 
-def check_values(raw: dict[str, str | None], *, confirmed: bool) -> CheckedVitals:
-    """Parse typed text, refusing the impossible and flagging the abnormal (REFERENCE §6)."""
+def check_values(raw: dict[str, str | None], *, confirmed: bool,
+                 glucose_unit: str = limits.MMOL_L) -> CheckedVitals:
+    """Parse typed text, refusing the impossible and flagging the abnormal (REFERENCE §6).
+
+    Glucose is checked in the unit's glucose unit, naming a likely mmol/L–mg/dL mix-up.
+    """
     checked = CheckedVitals()
     systolic = None
     for name, parameter in MEASURED.items():
@@ -70,7 +74,7 @@ def check_values(raw: dict[str, str | None], *, confirmed: bool) -> CheckedVital
             continue
         if name == "glucose":
             text = text.upper() if text.upper() in ("LO", "HI") else text
-        verdict = limits.check(
+        verdict = limits.check_glucose(text, glucose_unit) if name == "glucose" else limits.check(
             parameter, text, systolic=systolic if name == "diastolic_bp" else None
         )
         if verdict.tier == limits.REFUSE:
@@ -155,6 +159,11 @@ def record_vitals(
     spo2_scale = admission.spo2_scale
     result = news2_for(values, on_oxygen=on_oxygen, consciousness=consciousness,
                        spo2_scale=spo2_scale)
+    part = None if result is not None else news2.partial(
+        respiratory_rate=values.get("respiratory_rate"), spo2=values.get("spo2"),
+        spo2_scale=spo2_scale, on_oxygen=on_oxygen, systolic_bp=values.get("systolic_bp"),
+        heart_rate=values.get("heart_rate"), consciousness=consciousness,
+        temperature=values.get("temperature"))
     glucose = values.get("glucose")
     vitals = VitalSigns(
         observed_at=observed_at,
@@ -172,10 +181,12 @@ def record_vitals(
         pain=values.get("pain"),
         glucose_tenths=None if isinstance(glucose, str) else to_tenths(glucose),
         glucose_reading=glucose if isinstance(glucose, str) else None,
+        glucose_unit=admission.unit.glucose_unit if glucose is not None else None,
         confirmed_extreme=bool(confirmed and checked.needs_confirmation),
         news2_total=result.total if result else None,
-        news2_band=result.band if result else None,
-        news2_points=dict(result.points) if result else None,
+        # A partial set keeps the points of what is there and the least band they imply.
+        news2_band=result.band if result else part.band,
+        news2_points=dict(result.points) if result else (dict(part.points) or None),
         flags=checked.flags,
     )
     entries.stamp(vitals, by=by, admission=admission, idempotency_key=idempotency_key,
@@ -188,6 +199,8 @@ def record_vitals(
     )
     if result is not None:
         _escalate(by, admission, vitals, result)
+    else:
+        _escalate_partial(by, admission, vitals, part)
     return vitals
 
 
@@ -212,17 +225,31 @@ def _audit_detail(vitals: VitalSigns, supersedes: VitalSigns | None) -> dict:
 
 
 def _escalate(by: User, admission: Admission, vitals: VitalSigns, result: news2.News2Result) -> None:
-    if result.band == news2.BAND_HIGH:
-        level, rule = "emergency", "news2:high"
-    elif result.band == news2.BAND_MEDIUM:
-        level, rule = "urgent", "news2:medium"
-    elif result.any_red:
-        level, rule = "urgent", "news2:red"
-    else:
+    response = news2.escalation_for(result.band, any_red=result.any_red)
+    if response is None:
         return
+    level, rule = response
     escalations.raise_automatic(
         by=by, admission=admission, rule=rule, level=level,
         reason=f"NEWS2 {result.total} ({result.band}): {result.monitoring}.",
+        source_kind=vitals.kind, source_id=vitals.id,
+    )
+
+
+def _escalate_partial(by: User, admission: Admission, vitals: VitalSigns,
+                      part: news2.PartialResult) -> None:
+    band = part.band
+    response = news2.escalation_for(band)
+    if response is None:
+        return
+    level, rule = response
+    red = ", ".join(news2.PARAMETER_LABELS[name] for name in part.red)
+    missing = ", ".join(news2.PARAMETER_LABELS[name] for name in part.missing)
+    scoring = f"; scoring 3: {red}" if red else ""
+    escalations.raise_automatic(
+        by=by, admission=admission, rule=rule, level=level,
+        reason=(f"NEWS2 incomplete (missing: {missing}), {part.known_total} points from the "
+                f"parameters present{scoring}: at least {band}, vitals due within the hour."),
         source_kind=vitals.kind, source_id=vitals.id,
     )
 

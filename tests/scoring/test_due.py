@@ -250,6 +250,16 @@ def test_unknown_news2_band_is_refused():
         due_for("vitals", [scored(at(9), 3, "amber")])
 
 
+def ciwa4(*totals):
+    """Return CIWA-Ar results four hours apart from 08:00 (the routine interval), oldest first."""
+    start = at(8)
+    return [unable(start + timedelta(hours=4 * n)) if total is None
+            else scored(start + timedelta(hours=4 * n), total) for n, total in enumerate(totals)]
+
+
+SETTLED = "three in a row below 8, not rising, every 4 h: every 8 h"
+
+
 @pytest.mark.parametrize(("totals", "minutes", "reason"), [
     ((3,), 240, "CIWA-Ar 3 (below 8): every 4 h"),
     ((7,), 240, "CIWA-Ar 7 (below 8): every 4 h"),
@@ -258,20 +268,36 @@ def test_unknown_news2_band_is_refused():
     ((3, 9), 60, "CIWA-Ar 9 (8 or more): hourly"),  # step up
     ((2, 2, 9), 60, "CIWA-Ar 9 (8 or more): hourly"),
     ((12, 5, 4), 240, "CIWA-Ar 4 (below 8): every 4 h"),  # two low: not yet
-    ((5, 4, 3), 480, "CIWA-Ar 3, three in a row below 8: every 8 h"),  # step down
-    ((7, 7, 7), 480, "CIWA-Ar 7, three in a row below 8: every 8 h"),
-    ((2, 5, 4, 3), 480, "CIWA-Ar 3, four in a row below 8: every 8 h"),
+    ((5, 4, 3), 480, f"CIWA-Ar 3, {SETTLED}"),  # step down
+    ((7, 7, 7), 480, f"CIWA-Ar 7, {SETTLED}"),
+    ((2, 5, 4, 3), 480, f"CIWA-Ar 3, {SETTLED}"),
+    ((2, 5, 7), 240, "CIWA-Ar 7 (below 8): every 4 h"),  # rising: issue 11 item 3
+    ((3, 2, 3), 240, "CIWA-Ar 3 (below 8): every 4 h"),  # any rise returns to 4-hourly
     ((5, 4, 8, 3), 240, "CIWA-Ar 3 (below 8): every 4 h"),  # a high one resets the run
     ((5, 4, 8, 3, 2), 240, "CIWA-Ar 2 (below 8): every 4 h"),
-    ((5, 4, 8, 3, 2, 1), 480, "CIWA-Ar 1, three in a row below 8: every 8 h"),
-    ((5, None, 4, 3), 480, "CIWA-Ar 3, three in a row below 8: every 8 h"),  # unable is skipped
+    ((5, 4, 8, 3, 2, 1), 480, f"CIWA-Ar 1, {SETTLED}"),
+    ((5, None, 4, 3), 480, f"CIWA-Ar 3, {SETTLED}"),  # unable is skipped
     ((5, 4, 3, None), 60, "CIWA-Ar unable to assess: reassess within 1 h"),
 ])
 def test_ciwa_ar_steps_up_and_down(totals, minutes, reason):
-    history = ciwa(*totals)
+    history = ciwa4(*totals)
     item = due_for("ciwa_ar", list(reversed(history)))
     newest = history[-1].at
     assert item == DueItem("ciwa_ar", newest + timedelta(minutes=minutes), minutes, reason, False)
+
+
+def test_ciwa_ar_hourly_scores_never_step_down():
+    """Scores taken an hour apart were not taken at the 4-hourly interval (issue 11 item 3)."""
+    item = due_for("ciwa_ar", ciwa(5, 4, 3))
+    assert item.interval_minutes == 240
+
+
+def test_ciwa_ar_run_must_begin_on_the_routine_interval():
+    """The first of the run taken an hour after a score of 8 or more was an hourly score."""
+    history = [scored(at(8), 10), scored(at(9), 7), scored(at(13), 6), scored(at(17), 5)]
+    assert due_for("ciwa_ar", history).interval_minutes == 240
+    history = [scored(at(4), 7), scored(at(8), 7), scored(at(12), 6), scored(at(16), 5)]
+    assert due_for("ciwa_ar", history).interval_minutes == 480
 
 
 def test_ciwa_ar_follows_the_units_rules():
@@ -279,8 +305,9 @@ def test_ciwa_ar_follows_the_units_rules():
                                ciwa_ar_settled_minutes=360)
     assert due_for("ciwa_ar", ciwa(9), definition=definition).interval_minutes == 240
     assert due_for("ciwa_ar", ciwa(10), definition=definition).interval_minutes == 60
-    item = due_for("ciwa_ar", ciwa(4, 3), definition=definition)
-    assert (item.interval_minutes, item.reason) == (360, "CIWA-Ar 3, two in a row below 10: every 6 h")
+    item = due_for("ciwa_ar", ciwa4(4, 3), definition=definition)
+    assert (item.interval_minutes, item.reason) == (
+        360, "CIWA-Ar 3, two in a row below 10, not rising, every 4 h: every 6 h")
 
 
 def test_ciwa_ar_scored_without_a_total_is_incomplete():
@@ -292,8 +319,12 @@ def test_ciwa_ar_scored_without_a_total_is_incomplete():
 
 @pytest.mark.parametrize(("protocol", "point", "minutes", "reason"), [
     ("cows", scored(at(9), 9, "mild"), 240, "COWS 9: every 4 h"),
-    ("cows", scored(at(9), 30, "moderately severe"), 240, "COWS 30: every 4 h"),
+    ("cows", scored(at(9), 24, "moderate"), 240, "COWS 24: every 4 h"),
+    # Issue 11 item 6: moderately severe COWS and severe CIWA-B shorten the interval.
+    ("cows", scored(at(9), 30, "moderately severe"), 60, "COWS 30 (moderately severe): hourly"),
     ("ciwa_b", scored(at(9), 25, "moderate"), 240, "CIWA-B 25: every 4 h"),
+    ("ciwa_b", scored(at(9), 41, "severe"), 60, "CIWA-B 41 (severe): hourly"),
+    ("ciwa_b", scored(at(9), 70, "very severe"), 60, "CIWA-B 70 (very severe): hourly"),
     ("ketamine", scored(at(9), 12), 240, "Ketamine checklist burden 12: every 4 h"),
     ("ketamine", scored(at(9), 3, flagged=True), 60, "Ketamine checklist burden 3, flagged: hourly"),
     ("vitals", unable(at(9)), 60, "NEWS2 unable to assess: reassess within 1 h"),
@@ -421,7 +452,8 @@ def test_override_without_history_counts_from_admission():
 def test_override_replaces_unable_and_band_rules_too():
     assert due_for("vitals", [unable(at(9))], override=Override(240, "asleep")).due_at == at(13)
     history = [scored(at(8), 7, "high"), scored(at(9), None, None)]
-    assert due_for("vitals", history, override=Override(45, "x")).due_at == at(8, 45)
+    # Set while the band was already high, it holds (issue 11 item 2 has the worsening cases).
+    assert due_for("vitals", history, override=Override(45, "x", band="high")).due_at == at(8, 45)
 
 
 def test_cows_prn_still_applies_under_an_override():
