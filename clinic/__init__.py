@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.monitoring import bp as monitoring_bp
     from clinic.notes import bp as notes_bp
     from clinic.rounds import bp as rounds_bp
+    from clinic.safety import bp as safety_bp
     from clinic.vitals import bp as vitals_bp
 
     app.register_blueprint(auth_bp)
@@ -140,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(monitoring_bp)
     app.register_blueprint(duelist_bp)
     app.register_blueprint(rounds_bp)
+    app.register_blueprint(safety_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_report_bp, url_prefix="/audit")

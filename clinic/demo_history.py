@@ -113,8 +113,15 @@ def _assessment(admission: Admission, nurse: User, at: datetime, scale: str, lev
         total, flags, version = result.burden, list(result.flags), definition.version
     _entry(Assessment(scale=scale, scale_version=version, outcome="scored", items=items, yes_no=yes_no,
                       total=total, band=band, flags=flags,
-                      self_harm_thoughts=False if scale == "ketamine" else None),
+                      **(_NO_SCREEN_YES if scale == "ketamine" else {})),
            admission, nurse, at)
+
+
+# The ketamine checklist opens the suicide-risk screen; the behaviour question is asked of everyone.
+_NO_SCREEN_YES = {
+    "self_harm_thoughts": False, "suicide_risk": "none", "suicide_review_needed": False,
+    "suicide_answers": {key: (False if key == "behaviour" else None) for key, _ in ketamine.QUESTIONS},
+}
 
 
 def _pick(allowed, level: int, rng: random.Random) -> int:

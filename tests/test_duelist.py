@@ -83,7 +83,7 @@ def chart_ketamine(admission: Admission, by: User, at: datetime, **items: int):
         by=by, admission=admission, scale="ketamine", observed_at=at,
         items={item.key: items.get(item.key, 0) for item in ketamine.DEFAULT_DEFINITION.items},
         yes_no={"blood_in_urine": False, "unable_to_pass_urine": False}, heart_rate=None,
-        self_harm_thoughts=False, suicide_answers=None, unable_reason=None,
+        self_harm_thoughts=False, suicide_answers={"behaviour": False}, unable_reason=None,
         idempotency_key=uuid.uuid4().hex,
     )
     db.session.commit()

@@ -22,7 +22,9 @@ from clinic.forms import RetractForm
 from clinic.models import Admission, Bed, User
 from clinic.models.patient import SUBSTANCES
 from clinic.models.user import CLINICAL_ROLES
+from clinic.monitoring.safety import chart_panel as safety_panel
 from clinic.monitoring.services import monitoring_summary
+from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import from_local, to_local_input
 
 
@@ -182,6 +184,7 @@ def chart(admission_id: int):
         latest_scores=chart_service.latest_assessments(admission),
         open_escalations=open_escalations(admission),
         monitoring=monitoring_summary(admission, now) if admission.is_current else None,
+        safety=safety_panel(admission, now), levels=OBSERVATION_LEVELS,
     )
     audit.record(
         "view", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,

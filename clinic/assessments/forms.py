@@ -60,10 +60,13 @@ class AssessmentForm(EntryForm):
         return YES_NO.get(self["self_harm_thoughts"].data) if self.scale.asks_self_harm else None
 
     def suicide_values(self) -> dict[str, bool | None] | None:
-        """Return the screen's answers, or None unless the self-harm question was answered yes."""
-        if not self.self_harm_answer:
+        """Return the screen's answers; the thoughts questions count only after a yes to open it."""
+        if not self.scale.asks_self_harm:
             return None
-        return {key: YES_NO.get(self[key].data) for key in services.SUICIDE_QUESTIONS}
+        thoughts = self.self_harm_answer
+        return {key: (YES_NO.get(self[key].data)
+                      if thoughts or key not in services.SUICIDE_AFTER_GATE else None)
+                for key in services.SUICIDE_QUESTIONS}
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

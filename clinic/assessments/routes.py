@@ -22,7 +22,8 @@ from clinic.routing import (
     save_entry,
     saved,
 )
-from clinic.scoring import ketamine
+from clinic.scoring import ketamine, safety
+from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import from_local
 
 ALREADY_SAVED = "This assessment was already saved; it has not been charted twice."
@@ -33,6 +34,10 @@ def _assessment_or_404(admission, assessment_id: int) -> Assessment:
     if assessment is None:
         abort(404)
     return assessment
+
+
+def superseded_or_retracted(assessment: Assessment) -> bool:
+    return entries.is_superseded(assessment) or entries.retraction_of(assessment) is not None
 
 
 def _prefill(form: AssessmentForm, assessment: Assessment) -> None:
@@ -96,6 +101,7 @@ def _render(form: AssessmentForm, admission, *, correcting=None, status=200):
         "assessments/form.html", form=form, scale=form.scale, admission=admission,
         correcting=correcting, pulse_hint=_pulse_hint(form, admission),
         follows=services.SUICIDE_FOLLOWS, questions=ketamine.QUESTIONS,
+        after_gate=services.SUICIDE_AFTER_GATE,
         within_minutes=int(services.PULSE_FROM_VITALS_WITHIN.total_seconds() // 60),
     ), status
 
@@ -141,6 +147,9 @@ def show(admission_id: int, assessment_id: int):
         retraction=entries.retraction_of(assessment), escalations=open_escalations(admission),
         questions=ketamine.QUESTIONS, follows=services.SUICIDE_FOLLOWS,
         gate_question=ketamine.GATE_QUESTION, burden_label=ketamine.BURDEN_LABEL,
+        proposed_level=(safety.proposed_level(assessment.suicide_risk, admission.observation_level)
+                        if admission.is_current and not superseded_or_retracted(assessment) else None),
+        levels=OBSERVATION_LEVELS,
     )
 
 

@@ -14,7 +14,8 @@ from clinic.escalations import services as escalations
 from clinic.extensions import db
 from clinic.models import Admission, Assessment, User, VitalSigns
 from clinic.models.patient import PROTOCOLS
-from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, limits
+from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, limits, safety
+from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.scoring.scale import Item, ItemError, max_total, validate_items
 
 #: Version of the published scales (CIWA-Ar, COWS, CIWA-B), whose items never change.
@@ -81,6 +82,8 @@ SUICIDE_QUESTIONS = dict(ketamine.QUESTIONS)
 #: Screen questions asked only after a yes to another one (follow-up -> the question it follows).
 SUICIDE_FOLLOWS = {"method": "active_thoughts", "intent": "active_thoughts",
                    "plan": "active_thoughts", "behaviour_last_3_months": "behaviour"}
+#: Screen questions asked only after a yes to the opening thoughts question; behaviour is for everyone.
+SUICIDE_AFTER_GATE = ("wish_dead", "active_thoughts", "method", "intent", "plan")
 
 
 def answer_errors(
@@ -105,15 +108,12 @@ def answer_errors(
     if scale.asks_self_harm:
         if self_harm_thoughts is None:
             errors["self_harm_thoughts"] = "Answer yes or no."
-        elif self_harm_thoughts:
-            answers = dict(suicide_answers or {})
-            try:
-                ketamine.suicide_risk(answers)
-            except ItemError as error:
+        answers = dict(suicide_answers or {})
+        try:
+            safety.screen_risk(bool(self_harm_thoughts), answers)
+        except ItemError as error:
+            if error.key != "self_harm_thoughts":
                 errors[error.key] = _screen_message(error.key, answers)
-        elif any(value is not None for value in (suicide_answers or {}).values()):
-            errors["self_harm_thoughts"] = (
-                "The suicide-risk screen is answered only after a yes to this question.")
     return errors
 
 
@@ -125,6 +125,9 @@ def _item_message(item: Item, value: object) -> str:
 
 def _screen_message(key: str, answers: Mapping[str, bool | None]) -> str:
     question = SUICIDE_QUESTIONS.get(key, key)
+    if key in SUICIDE_AFTER_GATE and answers.get(key) is True:
+        return (f"“{question}” is asked only after a yes to “{ketamine.GATE_QUESTION}”: "
+                "answer no here, or change that answer.")
     follows = SUICIDE_FOLLOWS.get(key)
     if follows and answers.get(key) is True and answers.get(follows) is not True:
         return (f"“{question}” is asked only after a yes to “{SUICIDE_QUESTIONS[follows]}”: "
@@ -244,10 +247,10 @@ def _score(assessment: Assessment, scale: ScaleDefinition, admission: Admission,
     assessment.outcome = SCORED
     if scale.asks_self_harm:
         assessment.self_harm_thoughts = self_harm_thoughts
-        if self_harm_thoughts:
-            answers = {key: (suicide_answers or {}).get(key) for key in SUICIDE_QUESTIONS}
-            assessment.suicide_answers = answers
-            assessment.suicide_risk = ketamine.suicide_risk(answers)
+        answers = {key: (suicide_answers or {}).get(key) for key in SUICIDE_QUESTIONS}
+        assessment.suicide_answers = answers
+        assessment.suicide_risk = safety.screen_risk(bool(self_harm_thoughts), answers)
+        assessment.suicide_review_needed = safety.needs_review(self_harm_thoughts, answers)
 
 
 def previous_total(assessment: Assessment) -> int | None:
@@ -290,14 +293,17 @@ def _escalate(by: User, admission: Admission, assessment: Assessment) -> None:
         if assessment.flags:
             escalate("ketamine:flags",
                      f"Ketamine withdrawal checklist flagged: {'; '.join(assessment.flags)}.")
-        risk = assessment.suicide_risk
-        if risk is not None and ketamine.escalates(risk):
-            yes = [key.replace("_", " ") for key, value in assessment.suicide_answers.items()
-                   if value is True]
-            escalate(f"suicide:{risk}",
-                     f"Suicide-risk screen: {risk} risk (yes to: {', '.join(yes)}). "
-                     "Keep the patient safe and inform the physician now.",
-                     level="emergency" if risk == ketamine.RISK_HIGH else "urgent")
+    risk = assessment.suicide_risk
+    if risk is not None and ketamine.escalates(risk):
+        yes = [key.replace("_", " ") for key, value in assessment.suicide_answers.items()
+               if value is True]
+        proposed = safety.proposed_level(risk, admission.observation_level)
+        propose = (f" Proposed observation level: {OBSERVATION_LEVELS[proposed]}."
+                   if proposed else "")
+        escalate(f"suicide:{risk}",
+                 f"Suicide-risk screen: {risk} risk (yes to: {', '.join(yes)}). "
+                 f"Keep the patient safe and inform the physician now.{propose}",
+                 level="emergency" if risk == ketamine.RISK_HIGH else "urgent")
 
 
 def _snapshot(assessment: Assessment) -> dict:
@@ -310,6 +316,7 @@ def _snapshot(assessment: Assessment) -> dict:
         "heart_rate": assessment.heart_rate, "heart_rate_source": assessment.heart_rate_source,
         "self_harm_thoughts": assessment.self_harm_thoughts,
         "suicide_answers": assessment.suicide_answers, "suicide_risk": assessment.suicide_risk,
+        "suicide_review_needed": assessment.suicide_review_needed,
         "late": assessment.is_late,
     }
 

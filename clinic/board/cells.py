@@ -24,6 +24,7 @@ from clinic.models.patient import PROTOCOL_SHORT
 from clinic.monitoring.queries import CurrentAdmission, Trend
 from clinic.monitoring.services import PatientDue
 from clinic.routing import url_pattern
+from clinic.safety.cells import board_lines
 from clinic.scoring.due import DUE, OBSERVATION_LEVELS, OVERDUE
 from clinic.timefmt import ago, local_time
 
@@ -68,7 +69,8 @@ class BoardCells:
             news2=self.news2(admission, scores.get("news2")),
             scores=self.scores(admission, scores),
             next_due=self.next_due(admission, due),
-            observation=self.observation(admission, due, patient_due),
+            observation=self.observation(admission, due, patient_due)
+            + board_lines(patient_due.safety, self.zone, self.now),
             escalations=self.escalations(admission, escalations),
         )
 

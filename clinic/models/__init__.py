@@ -12,6 +12,7 @@ from clinic.models.monitoring import (
     SafetyCheck,
 )
 from clinic.models.patient import Admission, AdmissionSubstance, BedMove, Patient
+from clinic.models.safety import ObservationAttestation, SuicideReview, ThiaminePrompt
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import LoginThrottle, User, UserSession
 
@@ -33,7 +34,10 @@ __all__ = [
     "EscalationUpdate",
     "LoginThrottle",
     "NursingNote",
+    "ObservationAttestation",
     "Patient",
+    "SuicideReview",
+    "ThiaminePrompt",
     "Unit",
     "User",
     "UserSession",

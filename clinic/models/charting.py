@@ -163,6 +163,11 @@ class Assessment(ClinicalEntry, db.Model):
     suicide_answers: Mapped[dict | None] = mapped_column(JSON)
     #: none, low, moderate or high; derived from the answers.
     suicide_risk: Mapped[str | None] = mapped_column(String(10))
+    #: Any yes in the screen: the patient needs a clinician's review the same shift.
+    suicide_review_needed: Mapped[bool | None] = mapped_column()
+    #: CIWA-B, unscored: hours slept last night, in tenths, and minutes taken to fall asleep.
+    sleep_hours_tenths: Mapped[int | None] = mapped_column()
+    sleep_latency_minutes: Mapped[int | None] = mapped_column()
 
 
 class NursingNote(ClinicalEntry, db.Model):

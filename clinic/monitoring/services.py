@@ -23,6 +23,8 @@ from clinic.models import (
     User,
 )
 from clinic.monitoring.queries import SCALES, CurrentAdmission, Recent, newest_id, recent_entries, unnested
+from clinic.monitoring.safety import SafetyFacts
+from clinic.monitoring.safety import facts_for as safety_facts
 from clinic.scoring import due
 from clinic.scoring.shifts import ShiftInstance
 
@@ -115,6 +117,8 @@ class PatientDue:
     missed_notes: dict[datetime, int] = field(default_factory=dict)
     #: The newest current safety check (its time is in `checks.last_check`).
     last_check_id: int | None = None
+    #: What the suicide-risk screen, continuous observation and thiamine call for.
+    safety: SafetyFacts | None = None
 
     def next_item(self) -> due.DueItem | None:
         return min(self.items, key=lambda item: item.due_at, default=None)
@@ -137,6 +141,7 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     overrides = override_intervals(ids)
     check_times, last_checks = _checks_since(admissions, shift)
     notes = _missed_notes(ids, shift)
+    facts = safety_facts(admissions, now=now, shift=shift)
     result = {}
     for admission in admissions:
         patient = PatientDue(admission)
@@ -155,6 +160,7 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
                                             start=start, now=now, definition=definition)
         patient.last_check_id = last_checks.get(admission.id)
         patient.missed_notes = notes.get(admission.id, {})
+        patient.safety = facts[admission.id]
         result[admission.id] = patient
     return result
 
