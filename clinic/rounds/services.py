@@ -21,6 +21,7 @@ from clinic import audit
 from clinic import entries as charting
 from clinic.db import utc_now
 from clinic.entries import ChartingError, current_filter
+from clinic.escalations import services as escalations
 from clinic.extensions import db
 from clinic.models import (
     Admission,
@@ -35,7 +36,7 @@ from clinic.models import (
 from clinic.models.monitoring import SAFETY_ACTIVITIES, SAFETY_LOCATIONS
 from clinic.models.patient import ADMITTED
 from clinic.monitoring.services import PatientDue, definition_for, due_for
-from clinic.scoring import due
+from clinic.scoring import due, safety
 from clinic.scoring.shifts import ShiftInstance
 
 #: A check time more than this many minutes before the time of entry is back-dated: it needs a reason.
@@ -124,7 +125,21 @@ def record_round(*, by: User, unit: Unit, entries: list[RoundEntry], checked_at:
             detail={"after": _snapshot(check),
                     "possible_backfill": check.admission_id in recent},
         )
+        if safety.check_escalates(check.activity, check.concern):
+            _escalate_check(by, check, unit)
     return checks
+
+
+def _escalate_check(by: User, check: SafetyCheck, unit: Unit) -> None:
+    """Raise an escalation to the charge nurse with the check's own words (one per check)."""
+    # The concern first: the board shows the first 60 characters of a reason.
+    seen = f"{SAFETY_ACTIVITIES[check.activity]} ({SAFETY_LOCATIONS[check.location]})"
+    words = f"“{check.concern}”, {seen.lower()}" if check.concern else seen
+    at = check.observed_at.astimezone(unit.zone).strftime("%H:%M")
+    escalations.raise_automatic(
+        by=by, admission=check.admission, rule=f"safety_check:{check.id}", level="urgent",
+        reason=f"Safety check {at}: {words}. Inform the charge nurse now.",
+        source_kind=SafetyCheck.kind, source_id=check.id)
 
 
 def _check_entry(entry: RoundEntry, unit: Unit, checked_at: datetime, seen: set[int]) -> None:

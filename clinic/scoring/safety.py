@@ -80,6 +80,11 @@ def proposed_level(risk: str | None, current: str) -> str | None:
     return wanted
 
 
+def check_escalates(activity: str, concern: str | None) -> bool:
+    """Return whether a safety check raises an escalation to the charge nurse: a concern, or agitated."""
+    return activity == "agitated" or bool((concern or "").strip())
+
+
 def is_lowering(current: str, new: str) -> bool:
     return LEVEL_ORDER.index(new) < LEVEL_ORDER.index(current)
 

@@ -169,3 +169,13 @@ def test_a_substance_without_an_active_scale_is_left_out_unless_primary():
 ])
 def test_thiamine_is_prompted_for_alcohol_withdrawal(substances, protocols, prompted):
     assert safety.thiamine_prompted(substances, protocols) is prompted
+
+
+# Item 11: a check with a concern, or "agitated", escalates.
+
+@pytest.mark.parametrize(("activity", "concern", "escalates"), [
+    ("resting", None, False), ("resting", "  ", False), ("agitated", None, True),
+    ("sleeping", "Breathing shallow", True),
+])
+def test_a_concern_or_agitation_escalates(activity, concern, escalates):
+    assert safety.check_escalates(activity, concern) is escalates
