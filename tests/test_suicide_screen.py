@@ -57,7 +57,7 @@ def test_a_screen_with_no_yes_raises_no_flag(client, admission, nurse):
     assert "Suicide risk: none" in row
 
 
-@pytest.mark.parametrize("role", ["nurse", "administrator", "auditor"])
+@pytest.mark.parametrize("role", ["nurse", "admin", "auditor"])
 def test_only_a_physician_or_charge_nurse_records_the_review(client, auth, admission, nurse, role):
     saved(post(client, admission, "ketamine", {**ketamine_answers(self_harm="yes"), **THOUGHTS_LOW}))
     switch_user(auth, role)

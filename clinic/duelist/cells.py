@@ -30,6 +30,7 @@ class DueLinks:
         self._vitals = url_pattern("vitals.new", "admission_id")
         self._assessment = url_pattern("assessments.new", "admission_id")
         self._chart = url_pattern("admissions.chart", "admission_id")
+        self._thiamine = url_pattern("safety.thiamine", "admission_id")
 
     def chart(self, admission) -> str:
         return self._chart(admission_id=admission.id)
@@ -37,8 +38,10 @@ class DueLinks:
     def form(self, entry: DueEntry) -> str:
         """Return the link into the right form for the right patient."""
         admission = entry.admission
-        if entry.kind == SAFETY_CHECK:
+        if entry.kind in (SAFETY_CHECK, "attestation"):
             return f"{self._round(unit_id=admission.unit_id)}?{self._then}#admission-{admission.id}"
+        if entry.kind == "thiamine":
+            return f"{self._thiamine(admission_id=admission.id)}?{self._then}"
         if entry.kind == "vitals":
             return f"{self._vitals(admission_id=admission.id)}?{self._then}"
         return f"{self._assessment(admission_id=admission.id)}?scale={entry.kind}&{self._then}"

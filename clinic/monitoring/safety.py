@@ -22,6 +22,7 @@ from clinic.models import (
     ObservationAttestation,
     SuicideReview,
     ThiaminePrompt,
+    User,
 )
 from clinic.monitoring.queries import nth_latest_ids
 from clinic.scoring import due, safety
@@ -54,12 +55,21 @@ class SafetyFacts:
     proposed_level: str | None = None
     #: Hours of continuous observation this shift, attested or not.
     hours: list[safety.AttestationHour] = field(default_factory=list)
+    #: What was attested, by the hour's start.
+    attested: dict[datetime, Attested] = field(default_factory=dict)
     thiamine_prompted: bool = False
     thiamine: ThiamineRow | None = None
     items: list[due.DueItem] = field(default_factory=list)
 
     def missing_hours(self, now: datetime) -> list[safety.AttestationHour]:
         return [hour for hour in self.hours if hour.missing(now)]
+
+
+@dataclass(frozen=True)
+class Attested:
+    #: None: "observed continuously, no concern".
+    concern: str | None
+    by: str
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,9 @@ _NEWEST_REVIEWS = (
     .where(SuicideReview.admission_id.in_(bindparam("ids", expanding=True)))
     .group_by(SuicideReview.admission_id)
 )
-_ATTESTED = select(ObservationAttestation.admission_id, ObservationAttestation.hour_start).where(
+_ATTESTED = select(ObservationAttestation.admission_id, ObservationAttestation.hour_start,
+                   ObservationAttestation.concern, User.display_name).join(
+    User, User.id == ObservationAttestation.recorded_by_id).where(
     ObservationAttestation.admission_id.in_(bindparam("ids", expanding=True)),
     ObservationAttestation.hour_start >= bindparam("since"),
 )
@@ -106,12 +118,12 @@ def facts_for(admissions: list, *, now: datetime, shift: ShiftInstance) -> dict[
         if wanted else {}
     reviewed = dict(db.session.execute(_NEWEST_REVIEWS, {"ids": ids}).all())
     continuous = [a for a in admissions if a.observation_level in safety.CONTINUOUS_LEVELS]
-    attested: dict[int, list[datetime]] = defaultdict(list)
+    attested: dict[int, dict[datetime, Attested]] = defaultdict(dict)
     if continuous:
         since = min(_level_since(a) for a in continuous)
-        for admission_id, hour_start in db.session.execute(
+        for admission_id, hour_start, concern, by in db.session.execute(
                 _ATTESTED, {"ids": [a.id for a in continuous], "since": since}):
-            attested[admission_id].append(hour_start)
+            attested[admission_id][hour_start] = Attested(concern, by)
     # One query rather than each ORM admission's substances (the rounds page has not loaded them).
     alcohol = set(db.session.scalars(_ALCOHOL, {"ids": ids}))
     prompted = {a.id for a in admissions
@@ -128,9 +140,10 @@ def facts_for(admissions: list, *, now: datetime, shift: ShiftInstance) -> dict[
             facts.review_pending = flagged
         if facts.screen is not None:
             facts.proposed_level = safety.proposed_level(facts.screen.risk, admission.observation_level)
+        facts.attested = attested.get(admission.id, {})
         facts.hours = safety.attestation_hours(
-            admission.observation_level, _level_since(admission), attested.get(admission.id, []),
-            now=now, start=shift.starts_at)
+            admission.observation_level, _level_since(admission), facts.attested, now=now,
+            start=shift.starts_at)
         facts.thiamine_prompted = admission.id in prompted
         facts.thiamine = thiamine.get(admission.id)
         facts.items = _due_items(admission, facts)

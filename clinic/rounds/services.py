@@ -209,9 +209,22 @@ def annotate_missed(*, by: User, admission: Admission, due_at: datetime, reason:
     return note
 
 
-def change_observation_level(*, by: User, admission: Admission, level: str, reason: str
-                             ) -> ObservationLevelChange:
-    """Put a patient on another observation level from now, with the reason."""
+def level_set_for_risk(admission: Admission) -> bool:
+    """Return whether the level in force was set for risk (by its newest change)."""
+    newest = db.session.scalar(
+        select(ObservationLevelChange.for_risk)
+        .where(ObservationLevelChange.admission_id == admission.id,
+               ObservationLevelChange.level == admission.observation_level)
+        .order_by(ObservationLevelChange.changed_at.desc(), ObservationLevelChange.id.desc()).limit(1))
+    return bool(newest)
+
+
+def change_observation_level(*, by: User, admission: Admission, level: str, reason: str,
+                             for_risk: bool = False) -> ObservationLevelChange:
+    """Put a patient on another observation level from now, with the reason.
+
+    Raising is for any nurse; lowering a level set for risk needs a physician or charge nurse.
+    """
     charting.check_can_chart(admission)
     if level not in due.OBSERVATION_LEVELS:
         raise ChartingError("Choose an observation level.", "level")
@@ -221,11 +234,16 @@ def change_observation_level(*, by: User, admission: Admission, level: str, reas
     reason = (reason or "").strip()
     if not reason:
         raise ChartingError("Give the reason for the change of observation level.", "reason")
+    refusal = safety.level_change_refusal(
+        current=admission.observation_level, new=level, current_for_risk=level_set_for_risk(admission),
+        roles=(by.role,), reason=reason)
+    if refusal:
+        raise ChartingError(refusal, "level")
     now = utc_now()
     before = {"observation_level": admission.observation_level,
               "observation_level_since": _iso(admission.observation_level_since)}
     change = ObservationLevelChange(admission_id=admission.id, level=level, reason=reason,
-                                    changed_by=by, changed_at=now)
+                                    for_risk=for_risk, changed_by=by, changed_at=now)
     admission.observation_level = level
     admission.observation_level_since = now
     db.session.add(change)
@@ -233,7 +251,7 @@ def change_observation_level(*, by: User, admission: Admission, level: str, reas
     audit.record(
         "update", user=by, object_type="admission", object_id=admission.id,
         patient_id=admission.patient_id, clinical_at=now,
-        detail={"change": "observation level", "reason": reason, "before": before,
+        detail={"change": "observation level", "reason": reason, "for_risk": for_risk, "before": before,
                 "after": {"observation_level": level, "observation_level_since": now.isoformat()}},
     )
     return change

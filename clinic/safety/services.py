@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from clinic import audit
 from clinic import entries as charting
 from clinic.db import utc_now
 from clinic.entries import ChartingError
+from clinic.escalations import services as escalations
 from clinic.extensions import db
-from clinic.models import Admission, SuicideReview, ThiaminePrompt, User
+from clinic.models import Admission, ObservationAttestation, SuicideReview, ThiaminePrompt, User
 from clinic.monitoring.safety import facts_for
 from clinic.scoring import safety
 
@@ -58,4 +61,38 @@ def record_thiamine(*, by: User, admission: Admission, given: bool, reason: str 
     audit.record("create", user=by, object_type="thiamine_prompt", object_id=row.id,
                  patient_id=admission.patient_id, clinical_at=row.recorded_at,
                  detail={"after": {"given": given, "reason": row.reason}})
+    return row
+
+
+def record_attestation(*, by: User, admission: Admission, hour_start: datetime,
+                       concern: str | None) -> ObservationAttestation:
+    """Record the observer's word for one hour of continuous observation; a concern escalates."""
+    charting.check_can_chart(admission)
+    now = utc_now()
+    facts = facts_for([admission], now=now, shift=admission.unit.shift_for(now))[admission.id]
+    hour = next((h for h in facts.hours if h.starts_at == hour_start), None)
+    if hour is None:
+        raise ChartingError("There is no hour of continuous observation starting then for this patient; "
+                            "reload the page.", "hour_start")
+    if hour.attested:
+        raise ChartingError("This hour was already attested; it cannot be replaced.", "hour_start")
+    opens = hour.ends_at - safety.ATTEST_FROM_BEFORE_END
+    if now < opens:
+        at = opens.astimezone(admission.unit.zone).strftime("%H:%M")
+        raise ChartingError(f"This hour is not over yet: attest it from {at}.", "hour_start")
+    concern = (concern or "").strip() or None
+    row = ObservationAttestation(admission_id=admission.id, hour_start=hour.starts_at,
+                                 level=admission.observation_level, concern=concern, recorded_by=by)
+    db.session.add(row)
+    db.session.flush()
+    audit.record("create", user=by, object_type="observation_attestation", object_id=row.id,
+                 patient_id=admission.patient_id, clinical_at=hour.starts_at,
+                 detail={"after": {"hour_start": hour.starts_at.isoformat(), "level": row.level,
+                                   "concern": concern}})
+    if concern:
+        at = hour.starts_at.astimezone(admission.unit.zone).strftime("%H:%M")
+        escalations.raise_automatic(
+            by=by, admission=admission, rule=f"attestation:{row.id}", level="urgent",
+            reason=f"Continuous observation, hour from {at}: “{concern}”. Inform the charge nurse now.",
+            source_kind="observation_attestation", source_id=row.id)
     return row

@@ -27,6 +27,8 @@ PROPOSED_LEVEL: Mapping[str, str] = {
 SENIOR_ROLES: tuple[str, ...] = ("physician", "charge_nurse")
 #: An hour of continuous observation is missing once this long has passed after it ended.
 ATTESTATION_GRACE = timedelta(minutes=15)
+#: An hour may be attested from this long before it ends: the observer vouches for the whole hour.
+ATTEST_FROM_BEFORE_END = timedelta(minutes=5)
 #: How often the screen is repeated when nothing else asks for it (default: daily).
 SCREEN_INTERVAL_MINUTES = 24 * 60
 #: Time allowed after admission for the first screen and the thiamine prompt (default).
