@@ -174,14 +174,15 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from clinic import badges, timefmt
+    from clinic.assessments.services import ENTRY_LABELS
     from clinic.forms import EmptyForm
-    from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT, PROTOCOLS
+    from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT
 
     app.jinja_env.globals.update(badges.TEMPLATE_GLOBALS)
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
     app.add_template_filter(timefmt.ago, "ago")
-    app.add_template_filter(lambda code: PROTOCOLS.get(code, code), "protocol_label")
+    app.add_template_filter(lambda code: ENTRY_LABELS.get(code, code), "protocol_label")
     app.add_template_filter(lambda code: PROTOCOL_SHORT.get(code, code), "protocol_short")
     app.add_template_filter(lambda code: DISPOSITIONS.get(code, code), "disposition_label")
 

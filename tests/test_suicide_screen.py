@@ -132,3 +132,65 @@ def test_recent_behaviour_after_a_no_to_thoughts_is_high_risk(client, admission,
     [escalation] = db.session.scalars(select(Escalation)).all()
     assert (escalation.rule, escalation.level) == ("suicide:high", "emergency")
     assert "Suicide screen: review needed" in board_row(client, admission)
+
+
+# Item 9: the screen is its own entry on every admission, due at admission and then daily.
+
+@pytest.fixture
+def alcohol_admission(make_admission):
+    return make_admission(substances=(("alcohol", 20),), protocols=("vitals", "ciwa_ar"), hours_ago=3)
+
+
+def screen_url(admission) -> str:
+    return f"/admissions/{admission.id}/assessments/new?scale=suicide_screen"
+
+
+def due_list(client, admission) -> str:
+    return client.get(f"/units/{admission.unit_id}/due").get_data(as_text=True)
+
+
+def test_every_admission_gets_the_screen_whatever_the_substance(client, alcohol_admission, nurse):
+    html = client.get(screen_url(alcohol_admission)).get_data(as_text=True)
+    assert "Any thoughts of harming yourself or ending your life" in html
+    assert 'id="behaviour-group"' in html
+    assert "Suicide-risk screen" in chart(client, alcohol_admission)
+    assert f'href="/admissions/{alcohol_admission.id}/assessments/new?scale=suicide_screen"' in chart(
+        client, alcohol_admission)
+
+
+def test_the_screen_is_due_at_admission_and_then_daily(client, alcohol_admission, nurse):
+    html = due_list(client, alcohol_admission)
+    assert "Suicide-risk screen — at admission (within 60 min)" in html
+    assert "overdue by 2 h" in html
+    saved(post(client, alcohol_admission, "suicide_screen", {"self_harm_thoughts": "no", "behaviour": "no"}))
+    assert "Suicide-risk screen —" not in due_list(client, alcohol_admission)
+
+
+def test_a_screen_of_its_own_shows_its_risk_and_time_on_the_board(client, alcohol_admission, nurse):
+    answers = {"self_harm_thoughts": "yes", **THOUGHTS_LOW}
+    assessment = saved(post(client, alcohol_admission, "suicide_screen", answers))
+    assert (assessment.scale, assessment.suicide_risk, assessment.total) == ("suicide_screen", "low", None)
+    at = assessment.observed_at.astimezone(alcohol_admission.unit.zone).strftime("%H:%M")
+    row = board_row(client, alcohol_admission)
+    assert f"Suicide risk: low {at}" in row
+    assert "Suicide screen: review needed" in row
+    html = client.get(show_url(alcohol_admission, assessment)).get_data(as_text=True)
+    assert "Suicide risk: low" in html
+
+
+def test_the_ketamine_checklist_counts_as_a_screen(client, admission, nurse):
+    saved(post(client, admission, "ketamine", ketamine_answers()))
+    assert "Suicide-risk screen —" not in due_list(client, admission)
+    assert "Suicide risk: none" in board_row(client, admission)
+
+
+def test_a_screen_is_corrected_like_any_entry(client, alcohol_admission, nurse):
+    original = saved(post(client, alcohol_admission, "suicide_screen",
+                          {"self_harm_thoughts": "no", "behaviour": "no"}))
+    zone = alcohol_admission.unit.zone
+    response = client.post(f"/admissions/{alcohol_admission.id}/assessments/{original.id}/correct", data={
+        "observed_at": original.observed_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "idempotency_key": "corr-1", "self_harm_thoughts": "no", "behaviour": "yes",
+        "behaviour_last_3_months": "no", "correction_reason": "Misheard the last question"})
+    correction = saved(response)
+    assert (correction.supersedes_id, correction.suicide_risk) == (original.id, "moderate")

@@ -111,7 +111,7 @@ def _render(form: AssessmentForm, admission, *, correcting=None, status=200):
 def new(admission_id: int):
     admission = admission_or_404(admission_id)
     code = request.args.get("scale", "")
-    if code not in services.SCALES or code not in admission.protocols:
+    if code not in services.SCALES or not services.available(code, admission):
         abort(404)
     form = form_class(code)()
     if request.method == "GET":

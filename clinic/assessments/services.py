@@ -25,6 +25,10 @@ KETAMINE_DEFINITIONS = {ketamine.DEFAULT_DEFINITION.version: ketamine.DEFAULT_DE
 #: How old a vital-signs heart rate may be and still give the COWS pulse item.
 PULSE_FROM_VITALS_WITHIN = timedelta(minutes=30)
 TYPED_ON_FORM = "typed on form"
+#: The suicide-risk screen on its own (REFERENCE §5): on every admission, whatever its protocols.
+SCREEN = "suicide_screen"
+#: What each kind of assessment is called.
+ENTRY_LABELS = {**PROTOCOLS, SCREEN: "Suicide-risk screen"}
 SCORED, UNABLE = "scored", "unable"
 
 
@@ -44,7 +48,7 @@ class ScaleDefinition:
 
     @property
     def label(self) -> str:
-        return PROTOCOLS[self.code]
+        return ENTRY_LABELS[self.code]
 
     @property
     def chosen_items(self) -> tuple[Item, ...]:
@@ -61,6 +65,10 @@ class ScaleDefinition:
 
 def definition(scale: str, version: str | None = None) -> ScaleDefinition:
     """Return the definition of a scale (the current one unless a version is asked for)."""
+    if scale == SCREEN:
+        if version not in (None, VERSION):
+            raise KeyError(f"{scale} version {version}")
+        return ScaleDefinition(SCREEN, VERSION, (), asks_self_harm=True)
     if scale == "ketamine":
         checklist = KETAMINE_DEFINITIONS[version or ketamine.DEFAULT_DEFINITION.version]
         return ScaleDefinition("ketamine", checklist.version, checklist.items,
@@ -77,7 +85,12 @@ def definition(scale: str, version: str | None = None) -> ScaleDefinition:
     raise KeyError(scale)
 
 
-SCALES: tuple[str, ...] = ("ciwa_ar", "cows", "ciwa_b", "ketamine")
+SCALES: tuple[str, ...] = ("ciwa_ar", "cows", "ciwa_b", "ketamine", SCREEN)
+
+
+def available(scale: str, admission: Admission) -> bool:
+    """Return whether an admission charts this scale: its protocols', and the screen on every one."""
+    return scale == SCREEN or scale in admission.protocols
 SUICIDE_QUESTIONS = dict(ketamine.QUESTIONS)
 #: Screen questions asked only after a yes to another one (follow-up -> the question it follows).
 SUICIDE_FOLLOWS = {"method": "active_thoughts", "intent": "active_thoughts",
@@ -186,7 +199,7 @@ def record_assessment(
         raise ChartingError(f"Unknown scale {scale!r}.")
     if supersedes is None:
         entries.check_can_chart(admission)
-        if scale not in admission.protocols:
+        if not available(scale, admission):
             raise ChartingError(f"{PROTOCOLS[scale]} is not a protocol of this admission.")
     elif supersedes.scale != scale:
         raise ChartingError("A correction keeps the scale of the entry it corrects.")
@@ -233,7 +246,9 @@ def _score(assessment: Assessment, scale: ScaleDefinition, admission: Admission,
         values["resting_pulse"] = cows.pulse_points(rate)
         assessment.heart_rate, assessment.heart_rate_source = rate, source
     try:
-        if scale.code == "ketamine":
+        if scale.code == SCREEN:
+            pass  # only the screen's answers, below: no items, no total
+        elif scale.code == "ketamine":
             result = ketamine.score(values, yes_no, KETAMINE_DEFINITIONS[scale.version])
             assessment.total, assessment.flags = result.burden, list(result.flags)
             assessment.items, assessment.yes_no = result.items, result.yes_no
@@ -267,7 +282,7 @@ def previous_total(assessment: Assessment) -> int | None:
 
 
 def _escalate(by: User, admission: Admission, assessment: Assessment) -> None:
-    label = PROTOCOLS[assessment.scale]
+    label = ENTRY_LABELS[assessment.scale]
 
     def escalate(rule: str, reason: str, level: str = "urgent") -> None:
         escalations.raise_automatic(by=by, admission=admission, rule=rule, level=level,

@@ -161,7 +161,7 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
         patient.last_check_id = last_checks.get(admission.id)
         patient.missed_notes = notes.get(admission.id, {})
         patient.safety = facts[admission.id]
-        patient.items.extend(item for item in patient.safety.items if item.protocol != "suicide_screen")
+        patient.items.extend(patient.safety.items)
         result[admission.id] = patient
     return result
 
