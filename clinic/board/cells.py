@@ -24,7 +24,7 @@ from clinic.models.patient import PROTOCOL_SHORT
 from clinic.monitoring.queries import CurrentAdmission, Trend
 from clinic.monitoring.services import PatientDue
 from clinic.routing import url_pattern
-from clinic.safety.cells import board_lines
+from clinic.safety.cells import board_lines, since_use_words
 from clinic.scoring.due import DUE, OBSERVATION_LEVELS, OVERDUE
 from clinic.timefmt import ago, local_time
 
@@ -79,8 +79,7 @@ class BoardCells:
 
     def patient(self, admission: CurrentAdmission) -> Markup:
         patient = admission.patient
-        hours = admission.hours_since_last_use(self.now)
-        since = f"{hours} h since last use" if hours is not None else "last use unknown"
+        since = since_use_words(admission, self.now)
         html = (
             f'<a class="name" href="{self.links.chart(admission)}">{escape(patient.display_name)}</a><br>\n'
             f'<span class="muted">MRN {escape(patient.mrn)} · {patient.age_on(self.now.date())} y · '

@@ -7,9 +7,24 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from clinic.models.patient import SUBSTANCES
 from clinic.monitoring.safety import SafetyFacts
+from clinic.scoring import safety
 from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import local_time
+
+
+def since_use_words(admission, now: datetime) -> Markup:
+    """Return hours since last use of the primary substance and of each with an active scale."""
+    shown = safety.hours_since_use(
+        [(s.substance, s.is_primary, s.last_use_at) for s in admission.substances], admission.protocols, now)
+    if not shown:
+        return Markup("last use unknown")
+    return Markup(" · ".join(
+        f"{escape(SUBSTANCES.get(s.substance, s.substance))} "
+        + (f"{s.hours} h since last use" if s.hours is not None else "last use unknown")
+        for s in shown))
+
 
 _RISK_CLASS = {"high": "badge-allergy", "moderate": "badge-allergy", "low": "badge-warn"}
 
