@@ -54,6 +54,10 @@ def _prefill(form: AssessmentForm, assessment: Assessment) -> None:
     # A heart rate from vitals is looked up again, so only a typed one is put back in the box.
     if form.scale.asks_heart_rate and assessment.heart_rate_source == services.TYPED_ON_FORM:
         form["heart_rate"].data = str(assessment.heart_rate)
+    if form.scale.asks_sleep:
+        hours, latency = assessment.sleep_hours_tenths, assessment.sleep_latency_minutes
+        form["sleep_hours"].data = None if hours is None else str(assessment.sleep_hours)
+        form["sleep_latency"].data = None if latency is None else str(latency)
     if form.scale.asks_self_harm:
         form["self_harm_thoughts"].data = {True: "yes", False: "no"}.get(
             assessment.self_harm_thoughts)
@@ -78,9 +82,15 @@ def _save(form: AssessmentForm, admission, supersedes: Assessment | None = None)
             unable_reason=(form.unable_reason.data or "") if unable else None,
             idempotency_key=form.idempotency_key.data, supersedes=supersedes,
             correction_reason=form.correction_reason.data,
+            **_sleep(form, unable),
         ),
         already_saved=ALREADY_SAVED,
     )
+
+
+def _sleep(form: AssessmentForm, unable: bool) -> dict:
+    hours, latency = (None, None) if unable else form.sleep_values()
+    return {"sleep_hours": hours, "sleep_latency": latency}
 
 
 def _pulse_hint(form: AssessmentForm, admission) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from clinic.entries import ChartingError
 from clinic.escalations import services as escalations
 from clinic.extensions import db
 from clinic.models import Admission, Assessment, User, VitalSigns
+from clinic.models.charting import to_tenths
 from clinic.models.patient import PROTOCOLS
 from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, limits, safety
 from clinic.scoring.due import OBSERVATION_LEVELS
@@ -45,6 +47,8 @@ class ScaleDefinition:
     derived: tuple[str, ...] = ()
     asks_heart_rate: bool = False
     asks_self_harm: bool = False
+    #: CIWA-B's unscored sleep questions (hours slept, minutes to fall asleep).
+    asks_sleep: bool = False
 
     @property
     def label(self) -> str:
@@ -81,7 +85,7 @@ def definition(scale: str, version: str | None = None) -> ScaleDefinition:
         return ScaleDefinition("cows", VERSION, cows.ITEMS, derived=("resting_pulse",),
                                asks_heart_rate=True)
     if scale == "ciwa_b":
-        return ScaleDefinition("ciwa_b", VERSION, ciwa_b.ITEMS)
+        return ScaleDefinition("ciwa_b", VERSION, ciwa_b.ITEMS, asks_sleep=True)
     raise KeyError(scale)
 
 
@@ -189,6 +193,8 @@ def record_assessment(
     idempotency_key: str,
     supersedes: Assessment | None = None,
     correction_reason: str | None = None,
+    sleep_hours: Decimal | None = None,
+    sleep_latency: Decimal | None = None,
 ) -> Assessment:
     """Save a scored assessment, or (when `unable_reason` is not None) an inability to assess.
 
@@ -217,6 +223,8 @@ def record_assessment(
         _score(assessment, scale_def, admission, items=items, yes_no=yes_no,
                heart_rate=heart_rate, self_harm_thoughts=self_harm_thoughts,
                suicide_answers=suicide_answers)
+        if scale_def.asks_sleep:
+            _record_sleep(assessment, sleep_hours, sleep_latency)
     entries.stamp(assessment, by=by, admission=admission, idempotency_key=idempotency_key,
                   supersedes=supersedes, reason=correction_reason)
     db.session.add(assessment)
@@ -266,6 +274,15 @@ def _score(assessment: Assessment, scale: ScaleDefinition, admission: Admission,
         assessment.suicide_answers = answers
         assessment.suicide_risk = safety.screen_risk(bool(self_harm_thoughts), answers)
         assessment.suicide_review_needed = safety.needs_review(self_harm_thoughts, answers)
+
+
+def _record_sleep(assessment: Assessment, hours: Decimal | None, latency: Decimal | None) -> None:
+    errors = ciwa_b.sleep_errors(hours, latency)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise ChartingError(message, field)
+    assessment.sleep_hours_tenths = to_tenths(hours)
+    assessment.sleep_latency_minutes = None if latency is None else int(latency)
 
 
 def previous_total(assessment: Assessment) -> int | None:
@@ -332,6 +349,8 @@ def _snapshot(assessment: Assessment) -> dict:
         "self_harm_thoughts": assessment.self_harm_thoughts,
         "suicide_answers": assessment.suicide_answers, "suicide_risk": assessment.suicide_risk,
         "suicide_review_needed": assessment.suicide_review_needed,
+        "sleep_hours_tenths": assessment.sleep_hours_tenths,
+        "sleep_latency_minutes": assessment.sleep_latency_minutes,
         "late": assessment.is_late,
     }
 

@@ -169,6 +169,10 @@ class Assessment(ClinicalEntry, db.Model):
     sleep_hours_tenths: Mapped[int | None] = mapped_column()
     sleep_latency_minutes: Mapped[int | None] = mapped_column()
 
+    @property
+    def sleep_hours(self) -> Decimal | None:
+        return from_tenths(self.sleep_hours_tenths)
+
 
 class NursingNote(ClinicalEntry, db.Model):
     __tablename__ = "nursing_note"
