@@ -103,6 +103,15 @@ def test_moderate_risk_escalates_and_proposes_the_higher_level(client, admission
     assert "Proposed observation level: Within eyesight" in board_row(client, admission)
 
 
+def test_the_proposal_stands_until_the_screen_is_reviewed(client, auth, admission, nurse):
+    answers = {**ketamine_answers(self_harm="yes"), "wish_dead": "no", "active_thoughts": "yes",
+               "method": "yes", "intent": "no", "plan": "no", "behaviour": "no"}
+    saved(post(client, admission, "ketamine", answers))
+    switch_user(auth, "physician")
+    review(client, admission, note="Seen with family; one-to-one not needed; 15-minute checks")
+    assert "Proposed observation level" not in board_row(client, admission)
+
+
 # Item 8: the behaviour question is asked of everyone.
 
 def test_behaviour_is_asked_outside_the_thoughts_questions(client, admission, nurse):

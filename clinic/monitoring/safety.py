@@ -138,7 +138,8 @@ def facts_for(admissions: list, *, now: datetime, shift: ShiftInstance) -> dict[
         last_review = reviewed.get(admission.id)
         if flagged is not None and (last_review is None or last_review < flagged.recorded_at):
             facts.review_pending = flagged
-        if facts.screen is not None:
+        # Proposed until the screen is reviewed: the reviewer decides the level from then on.
+        if facts.screen is not None and facts.review_pending is facts.screen:
             facts.proposed_level = safety.proposed_level(facts.screen.risk, admission.observation_level)
         facts.attested = attested.get(admission.id, {})
         facts.hours = safety.attestation_hours(
