@@ -76,9 +76,8 @@ def record_attestation(*, by: User, admission: Admission, hour_start: datetime,
                             "reload the page.", "hour_start")
     if hour.attested:
         raise ChartingError("This hour was already attested; it cannot be replaced.", "hour_start")
-    opens = hour.ends_at - safety.ATTEST_FROM_BEFORE_END
-    if now < opens:
-        at = opens.astimezone(admission.unit.zone).strftime("%H:%M")
+    if not hour.open_to_attest(now):
+        at = (hour.ends_at - safety.ATTEST_FROM_BEFORE_END).astimezone(admission.unit.zone).strftime("%H:%M")
         raise ChartingError(f"This hour is not over yet: attest it from {at}.", "hour_start")
     concern = (concern or "").strip() or None
     row = ObservationAttestation(admission_id=admission.id, hour_start=hour.starts_at,

@@ -116,6 +116,10 @@ class AttestationHour:
     ends_at: datetime
     attested: bool
 
+    def open_to_attest(self, now: datetime) -> bool:
+        """Return whether the observer may attest the hour now (from shortly before its end)."""
+        return not self.attested and _utc(now) >= self.ends_at - ATTEST_FROM_BEFORE_END
+
     def missing(self, now: datetime) -> bool:
         """Return whether the hour ended more than the grace ago with no attestation."""
         return not self.attested and _utc(now) > self.ends_at + ATTESTATION_GRACE
