@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from clinic.db import utc_now
 from clinic.escalations import services as escalations
 from clinic.extensions import db
-from clinic.models import Admission, Assessment, NursingNote, SafetyCheck, User, VitalSigns
+from clinic.models import Admission, Assessment, NursingNote, SafetyCheck, ThiaminePrompt, User, VitalSigns
 from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, news2
 
 # Per MRN: how unwell the patient is now (0 settled … 3 struggling), so the board varies.
@@ -46,9 +46,20 @@ def chart_history(admissions: list[Admission], nurse: User) -> None:
                                activity="resting" if minutes != 30 else "awake"),
                    admission, nurse, now - timedelta(minutes=minutes))
         _entry(NursingNote(text=_NOTES[severity]), admission, nurse, now - timedelta(minutes=40))
+        _admission_prompts(admission, nurse, now)
     db.session.flush()
     for admission in admissions:
         _raise_escalations(admission, nurse, newest_vitals.get(admission.id))
+
+
+def _admission_prompts(admission: Admission, nurse: User, now: datetime) -> None:
+    """Screen every patient for suicide risk (the day's last one) and record thiamine for alcohol."""
+    _entry(Assessment(scale="suicide_screen", scale_version="1", outcome="scored", items={}, yes_no={},
+                      flags=[], **_NO_SCREEN_YES),
+           admission, nurse, max(admission.admitted_at, now - timedelta(hours=6)))
+    if any(s.substance == "alcohol" for s in admission.substances):
+        db.session.add(ThiaminePrompt(admission_id=admission.id, given=True, recorded_by=nurse,
+                                      recorded_at=admission.admitted_at + timedelta(minutes=30)))
 
 
 _NOTES = {
