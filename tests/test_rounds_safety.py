@@ -208,6 +208,7 @@ def test_an_attested_concern_escalates_to_the_charge_nurse(client, ward, patient
     attest(client, a, since, concern="Picked at wound, redirected")
     [escalation] = escalations()
     assert "Picked at wound, redirected" in escalation.reason and "charge nurse" in escalation.reason
+    assert escalation.source_kind == "attestation"
 
 
 def test_an_hour_is_attested_once_and_not_before_it_begins(client, ward, patients, nurse):

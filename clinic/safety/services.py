@@ -93,5 +93,5 @@ def record_attestation(*, by: User, admission: Admission, hour_start: datetime,
         escalations.raise_automatic(
             by=by, admission=admission, rule=f"attestation:{row.id}", level="urgent",
             reason=f"Continuous observation, hour from {at}: “{concern}”. Inform the charge nurse now.",
-            source_kind="observation_attestation", source_id=row.id)
+            source_kind="attestation", source_id=row.id)
     return row
