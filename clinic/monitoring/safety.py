@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, true
 
 from clinic.extensions import db
 from clinic.models import (
@@ -81,7 +81,8 @@ class ThiamineRow:
 
 _SCREEN_SPEC = {
     "screen": (Assessment, lambda a: (a.self_harm_thoughts.is_not(None),), 0),
-    "flagged": (Assessment, lambda a: (a.suicide_review_needed.is_(True),), 0),
+    # "= true", the partial index's own condition, so the probe walks that index.
+    "flagged": (Assessment, lambda a: (a.suicide_review_needed == true(),), 0),
 }
 _SCREEN_ROWS = select(Assessment.id, Assessment.admission_id, Assessment.observed_at,
                       Assessment.recorded_at, Assessment.suicide_risk).where(

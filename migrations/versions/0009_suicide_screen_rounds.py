@@ -63,6 +63,10 @@ def upgrade():
         batch_op.add_column(sa.Column('suicide_review_needed', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('sleep_hours_tenths', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('sleep_latency_minutes', sa.Integer(), nullable=True))
+    op.create_index('ix_withdrawal_assessment_review_needed', 'withdrawal_assessment',
+                    ['admission_id', 'observed_at', 'id'],
+                    sqlite_where=sa.text('suicide_review_needed = 1'),
+                    postgresql_where=sa.text('suicide_review_needed = true'))
     with op.batch_alter_table('observation_level_change', schema=None) as batch_op:
         batch_op.add_column(sa.Column('for_risk', sa.Boolean(), server_default=sa.false(), nullable=False))
     for table in APPEND_ONLY:
@@ -76,6 +80,7 @@ def downgrade():
             op.execute(statement)
     with op.batch_alter_table('observation_level_change', schema=None) as batch_op:
         batch_op.drop_column('for_risk')
+    op.drop_index('ix_withdrawal_assessment_review_needed', table_name='withdrawal_assessment')
     with op.batch_alter_table('withdrawal_assessment', schema=None) as batch_op:
         batch_op.drop_column('sleep_latency_minutes')
         batch_op.drop_column('sleep_hours_tenths')
