@@ -139,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.notes import bp as notes_bp
     from clinic.prn.routes import bp as prn_bp
     from clinic.rounds import bp as rounds_bp
+    from clinic.safety import bp as safety_bp
     from clinic.trends import bp as trends_bp
     from clinic.vitals import bp as vitals_bp
 
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(monitoring_bp)
     app.register_blueprint(duelist_bp)
     app.register_blueprint(rounds_bp)
+    app.register_blueprint(safety_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(trends_bp)
     app.register_blueprint(handover_bp)
@@ -189,14 +191,15 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from clinic import badges, timefmt
+    from clinic.assessments.services import ENTRY_LABELS
     from clinic.forms import EmptyForm
-    from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT, PROTOCOLS
+    from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT
 
     app.jinja_env.globals.update(badges.TEMPLATE_GLOBALS)
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
     app.add_template_filter(timefmt.ago, "ago")
-    app.add_template_filter(lambda code: PROTOCOLS.get(code, code), "protocol_label")
+    app.add_template_filter(lambda code: ENTRY_LABELS.get(code, code), "protocol_label")
     app.add_template_filter(lambda code: PROTOCOL_SHORT.get(code, code), "protocol_short")
     app.add_template_filter(lambda code: DISPOSITIONS.get(code, code), "disposition_label")
 

@@ -33,11 +33,18 @@ def news2_badge(total: int | None, band: str | None, points: dict | None = None)
                   f'NEWS2 {escape(total)} · {escape(band)}</span>')
 
 
+_RISK_STYLE = {"high": "badge-allergy", "moderate": "badge-allergy", "low": "badge-warn"}
+
+
 def score_badge(result) -> Markup:
     """Return a scale result (an assessment or a row with its columns): total and band, the
     ketamine checklist's burden and flags, or "unable to assess"."""
     if result.outcome == "unable":
         return Markup('<span class="badge badge-warn">Unable to assess</span>')
+    if result.scale == "suicide_screen":
+        risk = result.suicide_risk or "none"
+        style = _RISK_STYLE.get(risk, "badge-muted")
+        return Markup(f'<span class="badge {style}">Suicide risk: {escape(risk)}</span>')
     if result.scale == "ketamine":
         flags = result.flags
         if not flags:

@@ -45,6 +45,9 @@ HASHED_TABLES = (
     "handover_item",
     "handover_signature",
     "handover_acceptance",
+    "suicide_review",
+    "observation_attestation",
+    "thiamine_prompt",
 )
 #: Key of the hash in an audit event's detail: "table:id:sha256".
 DETAIL_KEY = "content_hash"

@@ -14,7 +14,7 @@ from clinic import audit
 from clinic.db import utc_now
 from clinic.escalations import services as escalations
 from clinic.extensions import db
-from clinic.models import Admission, Assessment, NursingNote, SafetyCheck, User, VitalSigns
+from clinic.models import Admission, Assessment, NursingNote, SafetyCheck, ThiaminePrompt, User, VitalSigns
 from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, news2
 
 # Per MRN: how unwell the patient is now (0 settled … 3 struggling), so the board varies.
@@ -50,15 +50,32 @@ def chart_history(admissions: list[Admission], nurse: User) -> None:
                                activity="resting" if minutes != 30 else "awake"),
                    admission, nurse, now - timedelta(minutes=minutes))
         _entry(NursingNote(text=_NOTES[severity]), admission, nurse, now - timedelta(minutes=40))
+        _admission_prompts(admission, nurse, now)
     written = [row for row in db.session.new if isinstance(row, _CHARTED)]
+    prompts = [row for row in db.session.new if isinstance(row, ThiaminePrompt)]
     db.session.flush()
     for row in sorted(written, key=lambda r: (r.kind, r.id)):
         # Created outside the services, so their creation events (and content hashes) are added here.
         audit.record("create", user=nurse, username="(demo seed)", object_type=row.kind,
                      object_id=row.id, patient_id=row.admission.patient_id,
                      clinical_at=row.observed_at, content_of=row)
+    patient_of = {admission.id: admission.patient_id for admission in admissions}
+    for row in prompts:
+        audit.record("create", user=nurse, username="(demo seed)", object_type="thiamine_prompt",
+                     object_id=row.id, patient_id=patient_of[row.admission_id], clinical_at=row.recorded_at,
+                     content_of=row)
     for admission in admissions:
         _raise_escalations(admission, nurse, newest_vitals.get(admission.id))
+
+
+def _admission_prompts(admission: Admission, nurse: User, now: datetime) -> None:
+    """Screen every patient for suicide risk (the day's last one) and record thiamine for alcohol."""
+    _entry(Assessment(scale="suicide_screen", scale_version="1", outcome="scored", items={}, yes_no={},
+                      flags=[], **_NO_SCREEN_YES),
+           admission, nurse, max(admission.admitted_at, now - timedelta(hours=6)))
+    if any(s.substance == "alcohol" for s in admission.substances):
+        db.session.add(ThiaminePrompt(admission_id=admission.id, given=True, recorded_by=nurse,
+                                      recorded_at=admission.admitted_at + timedelta(minutes=30)))
 
 
 _NOTES = {
@@ -123,8 +140,15 @@ def _assessment(admission: Admission, nurse: User, at: datetime, scale: str, lev
         total, flags, version = result.burden, list(result.flags), definition.version
     _entry(Assessment(scale=scale, scale_version=version, outcome="scored", items=items, yes_no=yes_no,
                       total=total, band=band, flags=flags,
-                      self_harm_thoughts=False if scale == "ketamine" else None),
+                      **(_NO_SCREEN_YES if scale == "ketamine" else {})),
            admission, nurse, at)
+
+
+# The ketamine checklist opens the suicide-risk screen; the behaviour question is asked of everyone.
+_NO_SCREEN_YES = {
+    "self_harm_thoughts": False, "suicide_risk": "none", "suicide_review_needed": False,
+    "suicide_answers": {key: (False if key == "behaviour" else None) for key, _ in ketamine.QUESTIONS},
+}
 
 
 def _pick(allowed, level: int, rng: random.Random) -> int:

@@ -73,10 +73,10 @@ def cows_answers(*values: int) -> dict:
 
 
 def ketamine_answers(*, self_harm: str = "no", blood: str = "no", retention: str = "no",
-                     **items: int) -> dict:
+                     behaviour: str = "no", **items: int) -> dict:
     answers = {item.key: items.get(item.key, 0) for item in ketamine.DEFAULT_DEFINITION.items}
     answers.update(blood_in_urine=blood, unable_to_pass_urine=retention,
-                   self_harm_thoughts=self_harm)
+                   self_harm_thoughts=self_harm, behaviour=behaviour)
     return answers
 
 
@@ -269,7 +269,10 @@ def test_ketamine_flags_stored_and_escalated(client, admission, nurse):
     assert assessment.yes_no == {"blood_in_urine": True, "unable_to_pass_urine": False}
     assert assessment.flags == ["Craving 3 (severe)", "Hallucinations 2", "Blood in urine"]
     assert assessment.self_harm_thoughts is False
-    assert assessment.suicide_answers is None
+    # The behaviour question is asked of everyone (issue 11 item 8); the thoughts questions are not.
+    assert assessment.suicide_answers["behaviour"] is False
+    assert assessment.suicide_answers["wish_dead"] is None
+    assert assessment.suicide_risk == "none"
     [escalation] = escalations("ketamine:flags")
     assert (escalation.level, escalation.source_kind, escalation.source_id) == (
         "urgent", "assessment", assessment.id)
@@ -363,7 +366,7 @@ def test_self_harm_question_is_required(client, admission, nurse):
 def test_screen_answers_ignored_when_self_harm_is_no(client, admission, nurse):
     answers = {**ketamine_answers(self_harm="no"), "wish_dead": "yes"}
     assessment = saved(post(client, admission, "ketamine", answers))
-    assert assessment.suicide_answers is None and assessment.suicide_risk is None
+    assert assessment.suicide_answers["wish_dead"] is None and assessment.suicide_risk == "none"
 
 
 # Unable to assess

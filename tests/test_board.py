@@ -18,6 +18,7 @@ from clinic.db import utc_now
 from clinic.escalations import services as escalation_services
 from clinic.extensions import db
 from clinic.models import Unit, User
+from tests.safety_helpers import settled
 from tests.test_duelist import (  # noqa: F401 (the clock, now and ward fixtures)
     assign,
     chart_check,
@@ -63,6 +64,14 @@ class _BoardTable(HTMLParser):
             self._row = None
         elif tag == "tbody":
             self._in_body = False
+
+
+@pytest.fixture
+def make_admission(make_admission):
+    """Admissions with their admission prompts (suicide-risk screen, thiamine) done, so these
+    tests see the protocols' and rounds' due items only."""
+    return settled(make_admission)
+
 
 
 def board_rows(response) -> dict[str, str]:
@@ -358,6 +367,7 @@ def test_continuous_observation_has_no_check_due(client, auth, clock, make_unit,
     unit = utc_unit(make_unit, clock)
     admission = make_admission(unit=unit, protocols=("vitals",))
     admission.observation_level = "arms_length"
+    admission.observation_level_since = clock - timedelta(minutes=30)
     db.session.commit()
     chart_vitals(admission, admission.admitted_by, clock)
     auth.login_as("nurse")
@@ -366,7 +376,9 @@ def test_continuous_observation_has_no_check_due(client, auth, clock, make_unit,
 
     assert "Within arm's length (one-to-one)" in row or "Within arm&#39;s length" in row
     assert "Check overdue" not in row and "Safety check" not in row
-    assert "Vitals for TESTPERSON, Sam due in 12 h 00 min" in row
+    # In place of checks, the observer attests each hour (issue 11 item 10): the first at its end.
+    assert "Hourly attestation for TESTPERSON, Sam due in 45 min" in row
+    assert "not attested" not in row
 
 
 def test_sort_by_most_overdue(client, auth, ward):

@@ -116,7 +116,7 @@ def test_a_nurse_works_through_two_due_items_from_the_due_list(app, server, page
         no = group.locator("label.tap").filter(has_text=re.compile(r"^\s*No\s*$"))
         (no if no.count() else group.locator("label.tap").first).click()
     tap(page, "self_harm_thoughts", "no")
-    assert page.locator(".suicide-screen").is_hidden()
+    assert page.locator(".suicide-thoughts").is_hidden()
     page.click("input[type=submit][name=save], button[name=save]")
 
     page.wait_for_url(due_list)

@@ -27,12 +27,21 @@ from clinic.models import Admission, Assignment, SafetyCheck, Unit, User, VitalS
 from clinic.scoring import ciwa_ar, ketamine
 from clinic.vitals import services as vitals_services
 from tests.conftest import redirect_path
+from tests.safety_helpers import settled
 
 # --- a fixed clock and a ward charted against it -------------------------------------------------
 
 #: Heart rate 95 scores 1 (NEWS2 1, low: every 4 h); 75 scores 0 (NEWS2 0: every 12 h).
 VITALS = {"respiratory_rate": "16", "spo2": "97", "systolic_bp": "125", "diastolic_bp": "80",
           "heart_rate": "75", "temperature": "37.0"}
+
+
+@pytest.fixture
+def make_admission(make_admission):
+    """Admissions with their admission prompts (suicide-risk screen, thiamine) done, so these
+    tests see the protocols' and rounds' due items only."""
+    return settled(make_admission)
+
 
 
 @pytest.fixture(name="now")
@@ -83,7 +92,7 @@ def chart_ketamine(admission: Admission, by: User, at: datetime, **items: int):
         by=by, admission=admission, scale="ketamine", observed_at=at,
         items={item.key: items.get(item.key, 0) for item in ketamine.DEFAULT_DEFINITION.items},
         yes_no={"blood_in_urine": False, "unable_to_pass_urine": False}, heart_rate=None,
-        self_harm_thoughts=False, suicide_answers=None, unable_reason=None,
+        self_harm_thoughts=False, suicide_answers={"behaviour": False}, unable_reason=None,
         idempotency_key=uuid.uuid4().hex,
     )
     db.session.commit()
@@ -290,8 +299,9 @@ def test_saving_a_form_opened_from_the_list_returns_to_it(client, auth, ward, no
 def test_an_empty_list_says_so(client, auth, clock, make_unit, make_admission):
     unit = utc_unit(make_unit, clock)
     admission = make_admission(unit=unit, protocols=("vitals",))
-    # Continuous observation has no scheduled checks; NEWS2 0 charted now is due in 12 hours.
-    admission.observation_level = "eyesight"
+    # Continuous observation has no scheduled checks, and its first hourly attestation is due at the
+    # end of the hour (issue 11 item 10); NEWS2 0 charted now is due in 12 hours.
+    admission.observation_level, admission.observation_level_since = "eyesight", clock
     db.session.commit()
     chart_vitals(admission, admission.admitted_by, clock)
     auth.login_as("nurse")

@@ -22,8 +22,11 @@ from clinic.forms import RetractForm
 from clinic.models import Admission, Bed, User
 from clinic.models.patient import SUBSTANCES
 from clinic.models.user import CLINICAL_ROLES
+from clinic.monitoring.safety import chart_panel as safety_panel
 from clinic.monitoring.services import monitoring_summary
 from clinic.prn.routes import panel_for as prn_panel
+from clinic.safety.cells import since_use_words
+from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import from_local, to_local_input
 
 
@@ -184,6 +187,8 @@ def chart(admission_id: int):
         open_escalations=open_escalations(admission),
         monitoring=monitoring_summary(admission, now) if admission.is_current else None,
         prn=prn_panel(admission, now),
+        safety=safety_panel(admission, now), levels=OBSERVATION_LEVELS,
+        since_use=since_use_words(admission, now),
     )
     audit.record(
         "view", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,

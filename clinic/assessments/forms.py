@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
@@ -9,8 +10,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from clinic.assessments import services
-from clinic.forms import EntryForm
-from clinic.scoring import ketamine, limits
+from clinic.forms import EntryForm, StrictNumberField
+from clinic.scoring import ciwa_b, ketamine, limits
 
 YES_NO = {"yes": True, "no": False}
 
@@ -60,10 +61,19 @@ class AssessmentForm(EntryForm):
         return YES_NO.get(self["self_harm_thoughts"].data) if self.scale.asks_self_harm else None
 
     def suicide_values(self) -> dict[str, bool | None] | None:
-        """Return the screen's answers, or None unless the self-harm question was answered yes."""
-        if not self.self_harm_answer:
+        """Return the screen's answers; the thoughts questions count only after a yes to open it."""
+        if not self.scale.asks_self_harm:
             return None
-        return {key: YES_NO.get(self[key].data) for key in services.SUICIDE_QUESTIONS}
+        thoughts = self.self_harm_answer
+        return {key: (YES_NO.get(self[key].data)
+                      if thoughts or key not in services.SUICIDE_AFTER_GATE else None)
+                for key in services.SUICIDE_QUESTIONS}
+
+    def sleep_values(self) -> tuple[Decimal | None, Decimal | None]:
+        """Return CIWA-B's unscored sleep answers as typed numbers (None when blank)."""
+        if not self.scale.asks_sleep:
+            return None, None
+        return self["sleep_hours"].number, self["sleep_latency"].number
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -79,6 +89,10 @@ class AssessmentForm(EntryForm):
             )
             for name, message in errors.items():
                 self[name].errors.append(message)
+            if self.scale.asks_sleep:
+                for name, message in ciwa_b.sleep_errors(*self.sleep_values()).items():
+                    if not self[name].errors:
+                        self[name].errors.append(message)
         return valid and not any(f.errors for f in self)
 
     def _check_heart_rate(self) -> None:
@@ -107,6 +121,11 @@ def form_class(code: str, version: str | None = None) -> type[AssessmentForm]:
         for item in scale.chosen_items
     ]
     fields += [(key, _yes_no(label)) for key, label in scale.yes_no_items]
+    if scale.asks_sleep:
+        fields += [
+            ("sleep_hours", StrictNumberField(ciwa_b.SLEEP_HOURS_QUESTION, int_digits=2, frac_digits=1)),
+            ("sleep_latency", StrictNumberField(ciwa_b.SLEEP_LATENCY_QUESTION, int_digits=4)),
+        ]
     if scale.asks_heart_rate:
         fields.append(("heart_rate", StringField(
             "Resting heart rate", render_kw={"inputmode": "numeric", "autocomplete": "off"})))

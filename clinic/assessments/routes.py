@@ -22,7 +22,8 @@ from clinic.routing import (
     save_entry,
     saved,
 )
-from clinic.scoring import ketamine
+from clinic.scoring import ketamine, safety
+from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import from_local
 
 ALREADY_SAVED = "This assessment was already saved; it has not been charted twice."
@@ -33,6 +34,10 @@ def _assessment_or_404(admission, assessment_id: int) -> Assessment:
     if assessment is None:
         abort(404)
     return assessment
+
+
+def superseded_or_retracted(assessment: Assessment) -> bool:
+    return entries.is_superseded(assessment) or entries.retraction_of(assessment) is not None
 
 
 def _prefill(form: AssessmentForm, assessment: Assessment) -> None:
@@ -49,6 +54,10 @@ def _prefill(form: AssessmentForm, assessment: Assessment) -> None:
     # A heart rate from vitals is looked up again, so only a typed one is put back in the box.
     if form.scale.asks_heart_rate and assessment.heart_rate_source == services.TYPED_ON_FORM:
         form["heart_rate"].data = str(assessment.heart_rate)
+    if form.scale.asks_sleep:
+        hours, latency = assessment.sleep_hours_tenths, assessment.sleep_latency_minutes
+        form["sleep_hours"].data = None if hours is None else str(assessment.sleep_hours)
+        form["sleep_latency"].data = None if latency is None else str(latency)
     if form.scale.asks_self_harm:
         form["self_harm_thoughts"].data = {True: "yes", False: "no"}.get(
             assessment.self_harm_thoughts)
@@ -73,9 +82,15 @@ def _save(form: AssessmentForm, admission, supersedes: Assessment | None = None)
             unable_reason=(form.unable_reason.data or "") if unable else None,
             idempotency_key=form.idempotency_key.data, supersedes=supersedes,
             correction_reason=form.correction_reason.data,
+            **_sleep(form, unable),
         ),
         already_saved=ALREADY_SAVED,
     )
+
+
+def _sleep(form: AssessmentForm, unable: bool) -> dict:
+    hours, latency = (None, None) if unable else form.sleep_values()
+    return {"sleep_hours": hours, "sleep_latency": latency}
 
 
 def _pulse_hint(form: AssessmentForm, admission) -> str | None:
@@ -96,6 +111,7 @@ def _render(form: AssessmentForm, admission, *, correcting=None, status=200):
         "assessments/form.html", form=form, scale=form.scale, admission=admission,
         correcting=correcting, pulse_hint=_pulse_hint(form, admission),
         follows=services.SUICIDE_FOLLOWS, questions=ketamine.QUESTIONS,
+        after_gate=services.SUICIDE_AFTER_GATE,
         within_minutes=int(services.PULSE_FROM_VITALS_WITHIN.total_seconds() // 60),
     ), status
 
@@ -105,7 +121,7 @@ def _render(form: AssessmentForm, admission, *, correcting=None, status=200):
 def new(admission_id: int):
     admission = admission_or_404(admission_id)
     code = request.args.get("scale", "")
-    if code not in services.SCALES or code not in admission.protocols:
+    if code not in services.SCALES or not services.available(code, admission):
         abort(404)
     form = form_class(code)()
     if request.method == "GET":
@@ -141,6 +157,9 @@ def show(admission_id: int, assessment_id: int):
         retraction=entries.retraction_of(assessment), escalations=open_escalations(admission),
         questions=ketamine.QUESTIONS, follows=services.SUICIDE_FOLLOWS,
         gate_question=ketamine.GATE_QUESTION, burden_label=ketamine.BURDEN_LABEL,
+        proposed_level=(safety.proposed_level(assessment.suicide_risk, admission.observation_level)
+                        if admission.is_current and not superseded_or_retracted(assessment) else None),
+        levels=OBSERVATION_LEVELS,
     )
 
 

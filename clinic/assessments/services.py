@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -13,8 +14,10 @@ from clinic.entries import ChartingError
 from clinic.escalations import services as escalations
 from clinic.extensions import db
 from clinic.models import Admission, Assessment, User, VitalSigns
+from clinic.models.charting import to_tenths
 from clinic.models.patient import PROTOCOLS
-from clinic.scoring import ciwa_ar, ciwa_b, cows, due, ketamine, limits
+from clinic.scoring import ciwa_ar, ciwa_b, cows, due, ketamine, limits, safety
+from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.scoring.scale import Item, ItemError, max_total, validate_items
 
 #: Version of the published scales (CIWA-Ar, COWS, CIWA-B), whose items never change.
@@ -24,6 +27,10 @@ KETAMINE_DEFINITIONS = {ketamine.DEFAULT_DEFINITION.version: ketamine.DEFAULT_DE
 #: How old a vital-signs heart rate may be and still give the COWS pulse item.
 PULSE_FROM_VITALS_WITHIN = timedelta(minutes=30)
 TYPED_ON_FORM = "typed on form"
+#: The suicide-risk screen on its own (REFERENCE §5): on every admission, whatever its protocols.
+SCREEN = "suicide_screen"
+#: What each kind of assessment is called.
+ENTRY_LABELS = {**PROTOCOLS, SCREEN: "Suicide-risk screen"}
 SCORED, UNABLE = "scored", "unable"
 
 
@@ -40,10 +47,12 @@ class ScaleDefinition:
     derived: tuple[str, ...] = ()
     asks_heart_rate: bool = False
     asks_self_harm: bool = False
+    #: CIWA-B's unscored sleep questions (hours slept, minutes to fall asleep).
+    asks_sleep: bool = False
 
     @property
     def label(self) -> str:
-        return PROTOCOLS[self.code]
+        return ENTRY_LABELS[self.code]
 
     @property
     def chosen_items(self) -> tuple[Item, ...]:
@@ -60,6 +69,10 @@ class ScaleDefinition:
 
 def definition(scale: str, version: str | None = None) -> ScaleDefinition:
     """Return the definition of a scale (the current one unless a version is asked for)."""
+    if scale == SCREEN:
+        if version not in (None, VERSION):
+            raise KeyError(f"{scale} version {version}")
+        return ScaleDefinition(SCREEN, VERSION, (), asks_self_harm=True)
     if scale == "ketamine":
         checklist = KETAMINE_DEFINITIONS[version or ketamine.DEFAULT_DEFINITION.version]
         return ScaleDefinition("ketamine", checklist.version, checklist.items,
@@ -72,15 +85,22 @@ def definition(scale: str, version: str | None = None) -> ScaleDefinition:
         return ScaleDefinition("cows", VERSION, cows.ITEMS, derived=("resting_pulse",),
                                asks_heart_rate=True)
     if scale == "ciwa_b":
-        return ScaleDefinition("ciwa_b", VERSION, ciwa_b.ITEMS)
+        return ScaleDefinition("ciwa_b", VERSION, ciwa_b.ITEMS, asks_sleep=True)
     raise KeyError(scale)
 
 
-SCALES: tuple[str, ...] = ("ciwa_ar", "cows", "ciwa_b", "ketamine")
+SCALES: tuple[str, ...] = ("ciwa_ar", "cows", "ciwa_b", "ketamine", SCREEN)
+
+
+def available(scale: str, admission: Admission) -> bool:
+    """Return whether an admission charts this scale: its protocols', and the screen on every one."""
+    return scale == SCREEN or scale in admission.protocols
 SUICIDE_QUESTIONS = dict(ketamine.QUESTIONS)
 #: Screen questions asked only after a yes to another one (follow-up -> the question it follows).
 SUICIDE_FOLLOWS = {"method": "active_thoughts", "intent": "active_thoughts",
                    "plan": "active_thoughts", "behaviour_last_3_months": "behaviour"}
+#: Screen questions asked only after a yes to the opening thoughts question; behaviour is for everyone.
+SUICIDE_AFTER_GATE = ("wish_dead", "active_thoughts", "method", "intent", "plan")
 
 
 def answer_errors(
@@ -105,15 +125,12 @@ def answer_errors(
     if scale.asks_self_harm:
         if self_harm_thoughts is None:
             errors["self_harm_thoughts"] = "Answer yes or no."
-        elif self_harm_thoughts:
-            answers = dict(suicide_answers or {})
-            try:
-                ketamine.suicide_risk(answers)
-            except ItemError as error:
+        answers = dict(suicide_answers or {})
+        try:
+            safety.screen_risk(bool(self_harm_thoughts), answers)
+        except ItemError as error:
+            if error.key != "self_harm_thoughts":
                 errors[error.key] = _screen_message(error.key, answers)
-        elif any(value is not None for value in (suicide_answers or {}).values()):
-            errors["self_harm_thoughts"] = (
-                "The suicide-risk screen is answered only after a yes to this question.")
     return errors
 
 
@@ -125,6 +142,9 @@ def _item_message(item: Item, value: object) -> str:
 
 def _screen_message(key: str, answers: Mapping[str, bool | None]) -> str:
     question = SUICIDE_QUESTIONS.get(key, key)
+    if key in SUICIDE_AFTER_GATE and answers.get(key) is True:
+        return (f"“{question}” is asked only after a yes to “{ketamine.GATE_QUESTION}”: "
+                "answer no here, or change that answer.")
     follows = SUICIDE_FOLLOWS.get(key)
     if follows and answers.get(key) is True and answers.get(follows) is not True:
         return (f"“{question}” is asked only after a yes to “{SUICIDE_QUESTIONS[follows]}”: "
@@ -173,6 +193,8 @@ def record_assessment(
     idempotency_key: str,
     supersedes: Assessment | None = None,
     correction_reason: str | None = None,
+    sleep_hours: Decimal | None = None,
+    sleep_latency: Decimal | None = None,
 ) -> Assessment:
     """Save a scored assessment, or (when `unable_reason` is not None) an inability to assess.
 
@@ -183,7 +205,7 @@ def record_assessment(
         raise ChartingError(f"Unknown scale {scale!r}.")
     if supersedes is None:
         entries.check_can_chart(admission)
-        if scale not in admission.protocols:
+        if not available(scale, admission):
             raise ChartingError(f"{PROTOCOLS[scale]} is not a protocol of this admission.")
     elif supersedes.scale != scale:
         raise ChartingError("A correction keeps the scale of the entry it corrects.")
@@ -201,6 +223,8 @@ def record_assessment(
         _score(assessment, scale_def, admission, items=items, yes_no=yes_no,
                heart_rate=heart_rate, self_harm_thoughts=self_harm_thoughts,
                suicide_answers=suicide_answers)
+        if scale_def.asks_sleep:
+            _record_sleep(assessment, sleep_hours, sleep_latency)
     entries.stamp(assessment, by=by, admission=admission, idempotency_key=idempotency_key,
                   supersedes=supersedes, reason=correction_reason)
     db.session.add(assessment)
@@ -230,7 +254,9 @@ def _score(assessment: Assessment, scale: ScaleDefinition, admission: Admission,
         values["resting_pulse"] = cows.pulse_points(rate)
         assessment.heart_rate, assessment.heart_rate_source = rate, source
     try:
-        if scale.code == "ketamine":
+        if scale.code == SCREEN:
+            pass  # only the screen's answers, below: no items, no total
+        elif scale.code == "ketamine":
             result = ketamine.score(values, yes_no, KETAMINE_DEFINITIONS[scale.version])
             assessment.total, assessment.flags = result.burden, list(result.flags)
             assessment.items, assessment.yes_no = result.items, result.yes_no
@@ -244,10 +270,19 @@ def _score(assessment: Assessment, scale: ScaleDefinition, admission: Admission,
     assessment.outcome = SCORED
     if scale.asks_self_harm:
         assessment.self_harm_thoughts = self_harm_thoughts
-        if self_harm_thoughts:
-            answers = {key: (suicide_answers or {}).get(key) for key in SUICIDE_QUESTIONS}
-            assessment.suicide_answers = answers
-            assessment.suicide_risk = ketamine.suicide_risk(answers)
+        answers = {key: (suicide_answers or {}).get(key) for key in SUICIDE_QUESTIONS}
+        assessment.suicide_answers = answers
+        assessment.suicide_risk = safety.screen_risk(bool(self_harm_thoughts), answers)
+        assessment.suicide_review_needed = safety.needs_review(self_harm_thoughts, answers)
+
+
+def _record_sleep(assessment: Assessment, hours: Decimal | None, latency: Decimal | None) -> None:
+    errors = ciwa_b.sleep_errors(hours, latency)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise ChartingError(message, field)
+    assessment.sleep_hours_tenths = to_tenths(hours)
+    assessment.sleep_latency_minutes = None if latency is None else int(latency)
 
 
 def previous_total(assessment: Assessment) -> int | None:
@@ -264,7 +299,7 @@ def previous_total(assessment: Assessment) -> int | None:
 
 
 def _escalate(by: User, admission: Admission, assessment: Assessment) -> None:
-    label = PROTOCOLS[assessment.scale]
+    label = ENTRY_LABELS[assessment.scale]
 
     def escalate(rule: str, reason: str, level: str = "urgent") -> None:
         escalations.raise_automatic(by=by, admission=admission, rule=rule, level=level,
@@ -292,14 +327,17 @@ def _escalate(by: User, admission: Admission, assessment: Assessment) -> None:
         if assessment.flags:
             escalate("ketamine:flags",
                      f"Ketamine withdrawal checklist flagged: {'; '.join(assessment.flags)}.")
-        risk = assessment.suicide_risk
-        if risk is not None and ketamine.escalates(risk):
-            yes = [key.replace("_", " ") for key, value in assessment.suicide_answers.items()
-                   if value is True]
-            escalate(f"suicide:{risk}",
-                     f"Suicide-risk screen: {risk} risk (yes to: {', '.join(yes)}). "
-                     "Keep the patient safe and inform the physician now.",
-                     level="emergency" if risk == ketamine.RISK_HIGH else "urgent")
+    risk = assessment.suicide_risk
+    if risk is not None and ketamine.escalates(risk):
+        yes = [key.replace("_", " ") for key, value in assessment.suicide_answers.items()
+               if value is True]
+        proposed = safety.proposed_level(risk, admission.observation_level)
+        propose = (f" Proposed observation level: {OBSERVATION_LEVELS[proposed]}."
+                   if proposed else "")
+        escalate(f"suicide:{risk}",
+                 f"Suicide-risk screen: {risk} risk (yes to: {', '.join(yes)}). "
+                 f"Keep the patient safe and inform the physician now.{propose}",
+                 level="emergency" if risk == ketamine.RISK_HIGH else "urgent")
 
 
 def _snapshot(assessment: Assessment) -> dict:
@@ -312,6 +350,9 @@ def _snapshot(assessment: Assessment) -> dict:
         "heart_rate": assessment.heart_rate, "heart_rate_source": assessment.heart_rate_source,
         "self_harm_thoughts": assessment.self_harm_thoughts,
         "suicide_answers": assessment.suicide_answers, "suicide_risk": assessment.suicide_risk,
+        "suicide_review_needed": assessment.suicide_review_needed,
+        "sleep_hours_tenths": assessment.sleep_hours_tenths,
+        "sleep_latency_minutes": assessment.sleep_latency_minutes,
         "late": assessment.is_late,
     }
 

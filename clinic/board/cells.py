@@ -25,6 +25,7 @@ from clinic.monitoring.queries import CurrentAdmission, Trend
 from clinic.monitoring.services import PatientDue
 from clinic.risk_flags import risk_badges
 from clinic.routing import url_pattern
+from clinic.safety.cells import board_lines, since_use_words
 from clinic.scoring.due import DUE, OBSERVATION_LEVELS, OVERDUE
 from clinic.timefmt import ago, local_time
 
@@ -73,7 +74,8 @@ class BoardCells:
             news2=self.news2(admission, scores.get("news2")),
             scores=self.scores(admission, scores),
             next_due=self.next_due(admission, due),
-            observation=self.observation(admission, due, patient_due),
+            observation=self.observation(admission, due, patient_due)
+            + board_lines(patient_due.safety, self.zone, self.now),
             escalations=self.escalations(admission, escalations),
         )
 
@@ -82,8 +84,7 @@ class BoardCells:
 
     def patient(self, admission: CurrentAdmission) -> Markup:
         patient = admission.patient
-        hours = admission.hours_since_last_use(self.now)
-        since = f"{hours} h since last use" if hours is not None else "last use unknown"
+        since = since_use_words(admission, self.now)
         html = (
             f'<a class="name" href="{self.links.chart(admission)}">{escape(patient.display_name)}</a><br>\n'
             f'<span class="muted">MRN {escape(patient.mrn)} · {patient.age_on(self.now.date())} y · '

@@ -31,6 +31,7 @@ class DueLinks:
         self._assessment = url_pattern("assessments.new", "admission_id")
         self._chart = url_pattern("admissions.chart", "admission_id")
         self._prn_effect = url_pattern("prn.effect", "admission_id", "dose_id")
+        self._thiamine = url_pattern("safety.thiamine", "admission_id")
 
     def chart(self, admission) -> str:
         return self._chart(admission_id=admission.id)
@@ -38,10 +39,12 @@ class DueLinks:
     def form(self, entry: DueEntry) -> str:
         """Return the link into the right form for the right patient."""
         admission = entry.admission
-        if entry.kind == SAFETY_CHECK:
+        if entry.kind in (SAFETY_CHECK, "attestation"):
             return f"{self._round(unit_id=admission.unit_id)}?{self._then}#admission-{admission.id}"
         if entry.kind == PRN_EFFECT:
             return f"{self._prn_effect(admission_id=admission.id, dose_id=entry.target_id)}?{self._then}"
+        if entry.kind == "thiamine":
+            return f"{self._thiamine(admission_id=admission.id)}?{self._then}"
         if entry.kind == "vitals":
             return f"{self._vitals(admission_id=admission.id)}?{self._then}"
         return f"{self._assessment(admission_id=admission.id)}?scale={entry.kind}&{self._then}"

@@ -25,12 +25,16 @@ SAFETY_CHECK = "safety_check"
 #: The kind of an entry that is a PRN dose's effect reassessment.
 PRN_EFFECT = "prn_effect"
 
+#: Due items beside the protocols: the suicide-risk screen, thiamine, hourly attestations.
+SAFETY_ITEMS = {"suicide_screen": "Suicide-risk screen", "thiamine": "Thiamine at admission",
+                "attestation": "Continuous observation: hourly attestation"}
 #: Long names, for the due list.
 LABELS = {**due.PROTOCOL_LABELS, "vitals": "Vital signs (NEWS2)", SAFETY_CHECK: "Safety check",
-          PRN_EFFECT: "PRN effect"}
+          PRN_EFFECT: "PRN effect", **SAFETY_ITEMS}
 #: Short names, for the board's narrow column.
 SHORT_LABELS = {**due.PROTOCOL_LABELS, "vitals": "Vitals", "ketamine": "Ketamine",
-                SAFETY_CHECK: "Safety check", PRN_EFFECT: "PRN effect"}
+                SAFETY_CHECK: "Safety check", PRN_EFFECT: "PRN effect", **SAFETY_ITEMS,
+                "attestation": "Hourly attestation"}
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ def _last_result(protocol: str, trend: Trend | None) -> str:
 
 def _what(item: due.DueItem, trend: Trend | None, definition: due.DueDefinition) -> str:
     label = LABELS[item.protocol]
+    if item.protocol in SAFETY_ITEMS:
+        return f"{label} — {item.reason}"
     if item.reason.startswith("first assessment"):
         return f"{label} — first assessment"
     schedule = _every(item.interval_minutes)

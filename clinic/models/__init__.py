@@ -14,8 +14,9 @@ from clinic.models.monitoring import (
 )
 from clinic.models.patient import Admission, AdmissionSubstance, BedMove, Patient
 from clinic.models.prn import PrnDiscontinuation, PrnDose, PrnEffect, PrnOrder
-from clinic.models.trends import TrendReview
 from clinic.models.risk import RiskFlag
+from clinic.models.safety import ObservationAttestation, SuicideReview, ThiaminePrompt
+from clinic.models.trends import TrendReview
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import LoginThrottle, User, UserSession
 
@@ -41,6 +42,7 @@ __all__ = [
     "HandoverSignature",
     "LoginThrottle",
     "NursingNote",
+    "ObservationAttestation",
     "Patient",
     "PrnDiscontinuation",
     "PrnDose",
@@ -48,6 +50,8 @@ __all__ = [
     "PrnOrder",
     "TrendReview",
     "RiskFlag",
+    "SuicideReview",
+    "ThiaminePrompt",
     "Unit",
     "User",
     "UserSession",

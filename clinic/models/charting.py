@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from clinic.db import UTCDateTime, utc_now
@@ -149,6 +149,11 @@ class Assessment(ClinicalEntry, db.Model):
         # The board's "newest of this scale" probe would otherwise walk every other scale's rows.
         Index("ix_withdrawal_assessment_admission_scale_observed",
               "admission_id", "scale", "observed_at", "id"),
+        # The board's "newest screen with a yes" probe would otherwise walk every assessment of a
+        # patient who never had one (clinic.monitoring.safety).
+        Index("ix_withdrawal_assessment_review_needed", "admission_id", "observed_at", "id",
+              sqlite_where=text("suicide_review_needed = 1"),
+              postgresql_where=text("suicide_review_needed = true")),
     )
     kind = "assessment"
 
@@ -177,6 +182,15 @@ class Assessment(ClinicalEntry, db.Model):
     suicide_answers: Mapped[dict | None] = mapped_column(JSON)
     #: none, low, moderate or high; derived from the answers.
     suicide_risk: Mapped[str | None] = mapped_column(String(10))
+    #: Any yes in the screen: the patient needs a clinician's review the same shift.
+    suicide_review_needed: Mapped[bool | None] = mapped_column()
+    #: CIWA-B, unscored: hours slept last night, in tenths, and minutes taken to fall asleep.
+    sleep_hours_tenths: Mapped[int | None] = mapped_column()
+    sleep_latency_minutes: Mapped[int | None] = mapped_column()
+
+    @property
+    def sleep_hours(self) -> Decimal | None:
+        return from_tenths(self.sleep_hours_tenths)
 
 
 class NursingNote(ClinicalEntry, db.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.db import UTCDateTime, utc_now
@@ -81,6 +81,8 @@ class ObservationLevelChange(db.Model):
     #: clinic.scoring.due.OBSERVATION_LEVELS code.
     level: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
+    #: Set for a risk (suicide, self-harm, aggression): only a physician or charge nurse lowers it.
+    for_risk: Mapped[bool] = mapped_column(default=False, server_default=false())
     changed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

@@ -23,6 +23,8 @@ from clinic.models import (
     User,
 )
 from clinic.monitoring.queries import SCALES, CurrentAdmission, Recent, newest_id, recent_entries, unnested
+from clinic.monitoring.safety import SafetyFacts
+from clinic.monitoring.safety import facts_for as safety_facts
 from clinic.prn import queries as prn_queries
 from clinic.risk_flags import flags_by_admission
 from clinic.scoring import due, risk
@@ -124,6 +126,8 @@ class PatientDue:
     prn_follow_ups: list = field(default_factory=list)
     #: Risk flags in force (flag -> note).
     risk_flags: dict[str, str | None] = field(default_factory=dict)
+    #: What the suicide-risk screen, continuous observation and thiamine call for.
+    safety: SafetyFacts | None = None
 
     def next_item(self) -> due.DueItem | None:
         return min(self.items, key=lambda item: item.due_at, default=None)
@@ -152,6 +156,7 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
     follow_ups = prn_queries.open_follow_ups(ids)
     flags = flags_by_admission(ids)
+    facts = safety_facts(admissions, now=now, shift=shift)
     result = {}
     for admission in admissions:
         patient = PatientDue(admission, risk_flags=flags.get(admission.id, {}))
@@ -175,6 +180,8 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
                                             start=start, now=now, definition=definition)
         patient.last_check_id = last_checks.get(admission.id)
         patient.missed_notes = notes.get(admission.id, {})
+        patient.safety = facts[admission.id]
+        patient.items.extend(patient.safety.items)
         result[admission.id] = patient
     return result
 

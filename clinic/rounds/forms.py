@@ -5,7 +5,15 @@ from __future__ import annotations
 import uuid
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, Form, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    Form,
+    HiddenField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from clinic.forms import TIME_FORMATS
@@ -95,3 +103,5 @@ class ObservationLevelForm(FlaskForm):
         "Reason for the change",
         validators=[DataRequired(message="Give the reason for the change."), Length(max=2000)],
     )
+    for_risk = BooleanField("Set for risk (suicide, self-harm, aggression): only a physician or charge "
+                            "nurse may lower it")

@@ -215,13 +215,16 @@ def observation_level(admission_id: int):
     admission = admission_or_404(admission_id)
     form = ObservationLevelForm()
     if request.method == "GET":
-        form.level.data = admission.observation_level
+        # A proposal from the suicide-risk screen links here with its level and the risk tick.
+        proposed = request.args.get("level")
+        form.level.data = proposed if proposed in OBSERVATION_LEVELS else admission.observation_level
+        form.for_risk.data = request.args.get("for_risk") == "1"
         if not admission.is_current:
             flash("This admission has ended; the observation level cannot be changed.", "error")
     if form.validate_on_submit():
         try:
             services.change_observation_level(by=current_user, admission=admission, level=form.level.data,
-                                     reason=form.reason.data)
+                                              reason=form.reason.data, for_risk=form.for_risk.data)
             db.session.commit()
         except ChartingError as error:
             db.session.rollback()
@@ -235,5 +238,6 @@ def observation_level(admission_id: int):
     return render_template(
         "rounds/observation_level.html", form=form, admission=admission, levels=OBSERVATION_LEVELS,
         changes=services.level_changes(admission), next_url=safe_next(""),
+        set_for_risk=services.level_set_for_risk(admission),
     ), (422 if form.errors or form.form_errors else 200)
 

@@ -21,6 +21,7 @@ from clinic import audit
 from clinic import entries as charting
 from clinic.db import utc_now
 from clinic.entries import ChartingError, current_filter
+from clinic.escalations import services as escalations
 from clinic.extensions import db
 from clinic.models import (
     Admission,
@@ -35,7 +36,7 @@ from clinic.models import (
 from clinic.models.monitoring import SAFETY_ACTIVITIES, SAFETY_LOCATIONS
 from clinic.models.patient import ADMITTED
 from clinic.monitoring.services import PatientDue, definition_for, due_for
-from clinic.scoring import due
+from clinic.scoring import due, safety
 from clinic.scoring.shifts import ShiftInstance
 
 #: A check time more than this many minutes before the time of entry is back-dated: it needs a reason.
@@ -125,7 +126,21 @@ def record_round(*, by: User, unit: Unit, entries: list[RoundEntry], checked_at:
                     "possible_backfill": check.admission_id in recent},
             content_of=check,
         )
+        if safety.check_escalates(check.activity, check.concern):
+            _escalate_check(by, check, unit)
     return checks
+
+
+def _escalate_check(by: User, check: SafetyCheck, unit: Unit) -> None:
+    """Raise an escalation to the charge nurse with the check's own words (one per check)."""
+    # The concern first: the board shows the first 60 characters of a reason.
+    seen = f"{SAFETY_ACTIVITIES[check.activity]} ({SAFETY_LOCATIONS[check.location]})"
+    words = f"“{check.concern}”, {seen.lower()}" if check.concern else seen
+    at = check.observed_at.astimezone(unit.zone).strftime("%H:%M")
+    escalations.raise_automatic(
+        by=by, admission=check.admission, rule=f"safety_check:{check.id}", level="urgent",
+        reason=f"Safety check {at}: {words}. Inform the charge nurse now.",
+        source_kind=SafetyCheck.kind, source_id=check.id)
 
 
 def _check_entry(entry: RoundEntry, unit: Unit, checked_at: datetime, seen: set[int]) -> None:
@@ -195,9 +210,22 @@ def annotate_missed(*, by: User, admission: Admission, due_at: datetime, reason:
     return note
 
 
-def change_observation_level(*, by: User, admission: Admission, level: str, reason: str
-                             ) -> ObservationLevelChange:
-    """Put a patient on another observation level from now, with the reason."""
+def level_set_for_risk(admission: Admission) -> bool:
+    """Return whether the level in force was set for risk (by its newest change)."""
+    newest = db.session.scalar(
+        select(ObservationLevelChange.for_risk)
+        .where(ObservationLevelChange.admission_id == admission.id,
+               ObservationLevelChange.level == admission.observation_level)
+        .order_by(ObservationLevelChange.changed_at.desc(), ObservationLevelChange.id.desc()).limit(1))
+    return bool(newest)
+
+
+def change_observation_level(*, by: User, admission: Admission, level: str, reason: str,
+                             for_risk: bool = False) -> ObservationLevelChange:
+    """Put a patient on another observation level from now, with the reason.
+
+    Raising is for any nurse; lowering a level set for risk needs a physician or charge nurse.
+    """
     charting.check_can_chart(admission)
     if level not in due.OBSERVATION_LEVELS:
         raise ChartingError("Choose an observation level.", "level")
@@ -207,11 +235,16 @@ def change_observation_level(*, by: User, admission: Admission, level: str, reas
     reason = (reason or "").strip()
     if not reason:
         raise ChartingError("Give the reason for the change of observation level.", "reason")
+    refusal = safety.level_change_refusal(
+        current=admission.observation_level, new=level, current_for_risk=level_set_for_risk(admission),
+        roles=(by.role,), reason=reason)
+    if refusal:
+        raise ChartingError(refusal, "level")
     now = utc_now()
     before = {"observation_level": admission.observation_level,
               "observation_level_since": _iso(admission.observation_level_since)}
     change = ObservationLevelChange(admission_id=admission.id, level=level, reason=reason,
-                                    changed_by=by, changed_at=now)
+                                    for_risk=for_risk, changed_by=by, changed_at=now)
     admission.observation_level = level
     admission.observation_level_since = now
     db.session.add(change)
@@ -219,7 +252,7 @@ def change_observation_level(*, by: User, admission: Admission, level: str, reas
     audit.record(
         "update", user=by, object_type="admission", object_id=admission.id,
         patient_id=admission.patient_id, clinical_at=now,
-        detail={"change": "observation level", "reason": reason, "before": before,
+        detail={"change": "observation level", "reason": reason, "for_risk": for_risk, "before": before,
                 "after": {"observation_level": level, "observation_level_since": now.isoformat()}},
         content_of=change,
     )

@@ -241,6 +241,8 @@ QUESTIONS: tuple[tuple[str, str], ...] = (
     ("behaviour_last_3_months", "Was this within the past 3 months?"),
 )
 
+SUICIDE_QUESTION_KEYS: frozenset[str] = frozenset(key for key, _ in QUESTIONS)
+
 RISK_NONE = "none"
 RISK_LOW = "low"
 RISK_MODERATE = "moderate"

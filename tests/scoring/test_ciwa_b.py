@@ -1,5 +1,7 @@
 """Tests for CIWA-B: the twenty items, bands at every edge and properties."""
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,8 +28,37 @@ def test_twenty_items_scored_0_to_4():
     assert ciwa_b.OBSERVED_KEYS == ("restlessness", "tremor", "sweating")
     for item in ciwa_b.ITEMS:
         assert item.max_value == 4
+        if item.key in ("restful_sleep", "enough_sleep") or item.key in ciwa_b.OBSERVED_KEYS:
+            continue
         assert item.anchors == {0: "not at all", 1: "mild", 2: "moderate", 3: "severe",
                                 4: "very severe"}
+
+
+def test_the_sleep_items_are_asked_as_the_instrument_asks_them():
+    items = {item.key: item for item in ciwa_b.ITEMS}
+    assert items["restful_sleep"].label == "Did you have restful sleep last night?"
+    assert items["restful_sleep"].anchors == {0: "very restful", 4: "not at all"}
+    assert items["enough_sleep"].label == "Did you have enough sleep last night?"
+    assert items["enough_sleep"].anchors == {0: "enough", 4: "not at all"}
+
+
+def test_observed_items_have_observation_anchors():
+    items = {item.key: item for item in ciwa_b.ITEMS}
+    assert items["tremor"].anchors[1] == "not visible, can be felt in fingers"
+    assert items["sweating"].anchors[3] == "beads of sweat on forehead"
+    assert items["restlessness"].anchors[4] == "paces back and forth, unable to sit still"
+
+
+@given(st.decimals(min_value=-100, max_value=100, places=1, allow_nan=False),
+       st.integers(min_value=-10, max_value=3000))
+def test_sleep_answers_are_refused_exactly_outside_a_night(hours, minutes):
+    errors = ciwa_b.sleep_errors(hours, Decimal(minutes))
+    assert ("sleep_hours" in errors) == (not 0 <= hours <= 24)
+    assert ("sleep_latency" in errors) == (not 0 <= minutes <= 1440)
+
+
+def test_blank_sleep_answers_are_allowed():
+    assert ciwa_b.sleep_errors(None, None) == {}
 
 
 @pytest.mark.parametrize(("total", "band"), [
