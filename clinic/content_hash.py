@@ -48,6 +48,7 @@ HASHED_TABLES = (
     "suicide_review",
     "observation_attestation",
     "thiamine_prompt",
+    "admission_risk_flag",
 )
 #: Key of the hash in an audit event's detail: "table:id:sha256".
 DETAIL_KEY = "content_hash"

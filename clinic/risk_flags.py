@@ -50,6 +50,10 @@ def record_flags(*, by: User, admission: Admission, present: dict[str, str | Non
         rows.append(row)
     if rows:
         db.session.flush()
+        for row in rows:
+            audit.record("create", user=by, object_type="admission_risk_flag", object_id=row.id,
+                         patient_id=admission.patient_id,
+                         detail={"flag": row.flag, "present": row.present, "note": row.note}, content_of=row)
         audit.record(
             "update", user=by, object_type="admission", object_id=admission.id,
             patient_id=admission.patient_id,

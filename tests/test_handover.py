@@ -21,6 +21,7 @@ from clinic import entries
 from clinic.escalations import services as escalation_services
 from clinic.extensions import db
 from clinic.models import HandoverAcceptance, HandoverSignature, NursingNote
+from tests.safety_helpers import complete_admission_prompts
 from tests.test_duelist import chart_check, chart_ciwa_ar, chart_ketamine, chart_vitals, utc_unit
 
 
@@ -136,6 +137,7 @@ def test_none_only_when_the_rules_found_nothing(client, auth, clock, make_unit, 
     unit = utc_unit(make_unit, now)
     charge = make_user("charge_nurse")
     admission = make_admission(unit=unit, by=charge, protocols=("vitals",), hours_ago=2)
+    complete_admission_prompts(admission)
     chart_vitals(admission, charge, now - timedelta(minutes=10))
     chart_check(admission, charge, now - timedelta(minutes=65))
     chart_check(admission, charge, now - timedelta(minutes=5))

@@ -69,6 +69,11 @@ def upgrade():
                     postgresql_where=sa.text('suicide_review_needed = true'))
     with op.batch_alter_table('observation_level_change', schema=None) as batch_op:
         batch_op.add_column(sa.Column('for_risk', sa.Boolean(), server_default=sa.false(), nullable=False))
+    if op.get_bind().dialect.name == 'sqlite':
+        # A batch alteration may rebuild the table on SQLite, and its triggers go with the old one.
+        for table in ('observation_level_change', 'withdrawal_assessment'):
+            for statement in [*drop_append_only_ddl(table, 'sqlite'), *append_only_ddl(table, 'sqlite')]:
+                op.execute(statement)
     for table in APPEND_ONLY:
         for statement in append_only_ddl(table, op.get_bind().dialect.name):
             op.execute(statement)
