@@ -27,6 +27,7 @@ def create_app(config_class: type[Config] | str | None = None) -> Flask:
     configure_database_url(app)
     configure_proxies(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -111,6 +112,12 @@ def register_extensions(app: Flask) -> None:
                 # An in-memory database (tooling, not the app) has no file to lock beside.
                 lock_path=f"{engine.url.database}.writelock" if engine.url.database else None,
             )
+
+
+def register_url_converters(app: Flask) -> None:
+    from clinic.routing import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

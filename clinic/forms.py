@@ -5,10 +5,10 @@ import uuid
 
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
-from wtforms import DateTimeLocalField, HiddenField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
-from clinic.numbers import parse_decimal
+from clinic.numbers import parse_decimal, parse_int
 
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -56,6 +56,30 @@ class StrictNumberField(StringField):
         except ValueError:
             self.number = None
             raise StopValidation(self.message) from None
+
+
+class StrictIntegerField(IntegerField):
+    """A whole number parsed by ``clinic.numbers.parse_int`` (``data`` is an int, or None if blank).
+
+    Anything that is not at most ``digits`` plain digits is refused with ``message``, and the
+    typed text is shown back as it was.
+    """
+
+    def __init__(self, label=None, validators=None, *, digits: int, message: str,
+                 signed: bool = False, **kwargs):
+        render_kw = {"inputmode": "numeric", "autocomplete": "off"}
+        render_kw.update(kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.digits, self.message, self.signed = digits, message, signed
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_int(valuelist[0], digits=self.digits, signed=self.signed)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
 
 
 class EmptyForm(FlaskForm):

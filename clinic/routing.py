@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from clinic import audit, entries
 from clinic.db import utc_now
@@ -20,6 +21,32 @@ from clinic.models.charting import ClinicalEntry
 
 #: Roles that chart (DESIGN.md: physicians may chart; administrators and auditors never do).
 CHARTING_ROLES = ("nurse", "charge_nurse", "physician")
+
+#: The largest id either database holds (PostgreSQL's INTEGER); a larger one was a 500 on SQLite
+#: (an integer Python cannot bind) and a 503 on PostgreSQL (out of range for the column).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: an id out of the databases' range does not match, so 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        # The rule's pattern lets any run of digits through; refuse long ones before int() reads them.
+        if len(value) > len(str(MAX_ID)):
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def id_arg(text: str) -> int:
+    """Return a query-string id as an int, or raise ValueError (``request.args.get(type=id_arg)``)."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)) \
+            or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"not an id: {text[:20]!r}")
+    return int(text)
 
 
 # The unit comes in the same query: every charting rule needs its zone or late-entry limit.

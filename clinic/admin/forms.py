@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import DecimalField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -26,7 +26,9 @@ from clinic.admin.services import (
     normalise_pattern,
 )
 from clinic.auth.passwords import MIN_PASSWORD_LENGTH
+from clinic.forms import StrictIntegerField
 from clinic.models.user import ROLES
+from clinic.numbers import parse_decimal, parse_int
 from clinic.scoring.due import OBSERVATION_LEVELS
 
 ROLE_CHOICES = [("", "Choose…"), *ROLES.items()]
@@ -109,9 +111,11 @@ class UnitForm(FlaskForm):
                     Length(max=200)],
         render_kw={"spellcheck": "false"},
     )
-    late_entry_minutes = IntegerField(
+    late_entry_minutes = StrictIntegerField(
         "Late entry after (minutes)",
         default=60,
+        digits=4,
+        message=f"Enter a number of minutes from {MIN_LATE_ENTRY_MINUTES} to {MAX_LATE_ENTRY_MINUTES}.",
         validators=[
             InputRequired(message="Enter a number of minutes."),
             NumberRange(
@@ -183,21 +187,14 @@ DUE_RULE_GROUPS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
 PRN_GROUP = "PRN effect, by route"
 
 
-class _WholeNumberField(IntegerField):
-    """A whole number; a blank or a fraction is refused with a message that says so."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Enter a whole number.") from None
-
-
 class _FactorField(DecimalField):
     def process_formdata(self, valuelist):
+        if not valuelist:
+            return
         try:
-            super().process_formdata(valuelist)
+            self.data = parse_decimal(valuelist[0], int_digits=2, frac_digits=2, signed=True)
         except ValueError:
+            self.data = None
             raise ValueError("Enter a number such as 1.5.") from None
 
 
@@ -219,8 +216,11 @@ class DueRulesForm(FlaskForm):
         return result
 
     def based_on_version(self) -> int:
-        value = self.based_on.data or ""
-        return int(value) if value.isdigit() else -1
+        try:
+            value = parse_int(self.based_on.data, digits=9)
+        except ValueError:
+            return -1
+        return -1 if value is None else value
 
 
 def due_rules_form(routes: list[str], **kwargs) -> DueRulesForm:
@@ -242,8 +242,9 @@ def due_rules_form(routes: list[str], **kwargs) -> DueRulesForm:
                 field = _FactorField(label, places=None, validators=[_required], description=unit,
                                      render_kw={"inputmode": "decimal", "step": "0.1"})
             else:
-                field = _WholeNumberField(label, validators=[_required], description=unit,
-                                          render_kw={"inputmode": "numeric"})
+                field = StrictIntegerField(label, validators=[_required], description=unit,
+                                           digits=5, signed=True,
+                                           message="Enter a whole number.")
             setattr(Form, name, field)
             Form.paths[name] = path
             names.append(name)
@@ -253,7 +254,7 @@ def due_rules_form(routes: list[str], **kwargs) -> DueRulesForm:
 
 def _required(form, field):
     if field.data is None and not field.process_errors:
-        raise StopValidation("Enter a number.")
+        raise StopValidation(getattr(field, "message", "Enter a number such as 1.5."))
 
 
 _required.field_flags = {"required": True}

@@ -23,6 +23,7 @@ from clinic.models import Admission, Bed, User
 from clinic.models.patient import SUBSTANCES
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring.services import monitoring_summary
+from clinic.routing import id_arg
 from clinic.timefmt import from_local, to_local_input
 
 
@@ -47,7 +48,7 @@ def _attach_error(form, error: services.AdmissionError) -> None:
 @bp.route("/admit", methods=["GET", "POST"])
 @role_required("charge_nurse")
 def admit():
-    unit = choose_unit(request.args.get("unit", type=int))
+    unit = choose_unit(request.args.get("unit", type=id_arg))
     form = AdmitForm()
     free = services.free_beds(unit)
     form.bed.choices = [(-1, "Choose…")] + [(b.id, f"Bed {b.label}") for b in free]

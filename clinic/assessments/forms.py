@@ -10,6 +10,7 @@ from wtforms.validators import Length, Optional
 
 from clinic.assessments import services
 from clinic.forms import EntryForm
+from clinic.numbers import parse_int
 from clinic.scoring import ketamine, limits
 
 YES_NO = {"yes": True, "no": False}
@@ -26,7 +27,7 @@ def _as_int(data: object) -> object:
     if data in (None, "", "None"):
         return None
     try:
-        return int(str(data))
+        return parse_int(str(data), digits=3, signed=True)
     except ValueError:
         return data
 

@@ -11,6 +11,7 @@ from clinic.entries import ChartingError
 from clinic.escalations.services import open_escalations
 from clinic.extensions import db
 from clinic.models import VitalSigns
+from clinic.numbers import parse_decimal
 from clinic.routing import (
     CHARTING_ROLES,
     admission_or_404,
@@ -83,9 +84,14 @@ def _render(form, admission, *, correcting=None, status=200):
 
 def _convert_temperature(form) -> bool:
     """Apply the offered °F → °C conversion; return whether the button was pressed."""
-    converted = request.form.get("use_celsius")
-    if not converted:
+    try:
+        # Only a value the page offered: anything else would be flashed back into the cookie.
+        converted = parse_decimal(request.form.get("use_celsius"), int_digits=2, frac_digits=1)
+    except ValueError:
+        converted = None
+    if converted is None:
         return False
+    converted = str(converted)
     form.temperature.data = converted
     form.temperature.errors = []
     flash(f"Temperature converted to {converted} °C. Check it, then save.", "info")
