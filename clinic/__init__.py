@@ -73,6 +73,10 @@ def configure_database_url(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "clinic.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    # A failed statement's parameters are notes, names and allergies: never in an error or a log.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True,
+    }
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Times come back in UTC, as the app keeps them: psycopg then tags them with
         # datetime.UTC itself and UTCDateTime has nothing to convert (a board reads about a

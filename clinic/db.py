@@ -61,6 +61,9 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str | N
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # INSERT OR REPLACE deletes the row it replaces; without this the append-only delete
+        # trigger does not fire and a charted row is silently rewritten.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 

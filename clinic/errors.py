@@ -17,6 +17,22 @@ def _same_site_referrer() -> str | None:
     return referrer.path + (f"?{referrer.query}" if referrer.query else "")
 
 
+def describe_database_error(error: DBAPIError) -> str:
+    """Return what failed, without the values: the driver's error, its code and the SQL.
+
+    The driver's message is left out: PostgreSQL's names the offending value ("Failing row
+    contains (…)", "invalid input syntax … \"…\""), which may be a note or a patient's name.
+    """
+    orig = error.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None) or "?"
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    statement = " ".join((error.statement or "").split())[:200]
+    return (f"{type(orig).__name__} ({code})"
+            + (f" on constraint {constraint}" if constraint else "")
+            + f" in: {statement}")
+
+
 def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
@@ -58,7 +74,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def database_unavailable(error):
-        app.logger.error("database error: %s", error)
+        app.logger.error("database error: %s", describe_database_error(error))
         return page(
             503,
             "Not saved: the record is unavailable",
