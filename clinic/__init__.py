@@ -185,8 +185,10 @@ def register_template_helpers(app: Flask) -> None:
     from clinic import badges, timefmt
     from clinic.forms import EmptyForm
     from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT, PROTOCOLS
+    from clinic.routing import next_path
 
     app.jinja_env.globals.update(badges.TEMPLATE_GLOBALS)
+    app.jinja_env.globals["next_path"] = next_path
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
     app.add_template_filter(timefmt.ago, "ago")

@@ -70,14 +70,35 @@ def local_now(unit: Unit) -> datetime:
     return utc_now().astimezone(unit.zone).replace(tzinfo=None, second=0, microsecond=0)
 
 
+#: Longest `next` kept; a real page's path and query are far shorter.
+MAX_NEXT_LENGTH = 1000
+
+
+def local_path(value: object) -> str | None:
+    """Return `value` if it is a path on this site (with its query), else None.
+
+    Refused: anything not starting with one "/", a scheme or host, a backslash (browsers read
+    "/\\host" as "//host"), any whitespace or control character (a CR/LF made the redirect
+    itself fail after the entry was saved), and anything longer than MAX_NEXT_LENGTH.
+    """
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > MAX_NEXT_LENGTH:
+        return None
+    if value.startswith("//") or "\\" in value or not value.isprintable() or " " in value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def next_path() -> str:
+    """Return the request's `next` as a local path, or "" (templates' Cancel links and hidden fields)."""
+    return local_path(request.values.get("next")) or ""
+
+
 def safe_next(default: str) -> str:
-    """Return the `next` URL if it is a path on this site, else `default`."""
-    target = request.values.get("next") or ""
-    parts = urlsplit(target)
-    if target and not parts.scheme and not parts.netloc and target.startswith("/") \
-            and not target.startswith("//"):
-        return target
-    return default
+    """Return the request's `next` if it is a path on this site, else `default`."""
+    return next_path() or default
 
 
 def saved(idempotency_key: str, location: str):

@@ -18,6 +18,7 @@ from clinic.routing import (
     attach_error,
     audited_page,
     local_now,
+    next_path,
     safe_next,
     save_entry,
     saved,
@@ -78,7 +79,7 @@ def _render(form, admission, *, correcting=None, status=200):
     return render_template(
         "vitals/form.html", form=form, admission=admission, correcting=correcting,
         consciousness=CONSCIOUSNESS, devices=OXYGEN_DEVICES,
-        next_url=request.values.get("next", ""),
+        next_url=next_path(),
     ), status
 
 
