@@ -124,9 +124,9 @@ class EntryForm(FlaskForm):
         "Time observed", format=TIME_FORMATS,
         validators=[DataRequired(message="Enter the time (it may be earlier, never later, than now).")],
     )
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+    idempotency_key = HiddenField(validators=[PlainText(), DataRequired(), Length(max=64)])
     correction_reason = TextAreaField(
-        "Reason for the correction", validators=[Optional(), Length(max=2000)]
+        "Reason for the correction", validators=[PlainText(), Optional(), Length(max=2000)]
     )
 
     def __init__(self, *args, **kwargs):
@@ -138,5 +138,5 @@ class EntryForm(FlaskForm):
 class RetractForm(FlaskForm):
     reason = TextAreaField(
         "Why was this entered in error?",
-        validators=[DataRequired(message="Give the reason."), Length(max=2000)],
+        validators=[PlainText(), DataRequired(message="Give the reason."), Length(max=2000)],
     )

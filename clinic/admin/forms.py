@@ -26,7 +26,7 @@ from clinic.admin.services import (
     normalise_pattern,
 )
 from clinic.auth.passwords import MIN_PASSWORD_LENGTH
-from clinic.forms import StrictIntegerField
+from clinic.forms import PlainText, StrictIntegerField
 from clinic.models.user import ROLES
 from clinic.numbers import parse_decimal, parse_int
 from clinic.scoring.due import OBSERVATION_LEVELS
@@ -38,6 +38,7 @@ def _password_fields(label: str):
     password = PasswordField(
         label,
         validators=[
+            PlainText(),
             DataRequired(message="Enter a password."),
             Length(
                 min=MIN_PASSWORD_LENGTH, max=256,
@@ -49,6 +50,7 @@ def _password_fields(label: str):
     confirm = PasswordField(
         "Type it again",
         validators=[
+            PlainText(),
             DataRequired(message="Type the password again."),
             EqualTo("password", message="The two passwords are not the same."),
         ],
@@ -61,6 +63,7 @@ class NewUserForm(FlaskForm):
     username = StringField(
         "User name",
         validators=[
+            PlainText(),
             DataRequired(message="Enter a user name."),
             Length(min=2, max=64),
             Regexp(
@@ -71,7 +74,7 @@ class NewUserForm(FlaskForm):
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
     display_name = StringField(
-        "Full name", validators=[DataRequired(message="Enter the name shown on entries."),
+        "Full name", validators=[PlainText(), DataRequired(message="Enter the name shown on entries."),
                                  Length(max=120)],
     )
     role = SelectField(
@@ -82,7 +85,7 @@ class NewUserForm(FlaskForm):
 
 class EditUserForm(FlaskForm):
     display_name = StringField(
-        "Full name", validators=[DataRequired(message="Enter the name shown on entries."),
+        "Full name", validators=[PlainText(), DataRequired(message="Enter the name shown on entries."),
                                  Length(max=120)],
     )
     role = SelectField(
@@ -95,19 +98,19 @@ class ResetPasswordForm(FlaskForm):
 
 
 class UnitForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="Enter the unit's name."),
+    name = StringField("Name", validators=[PlainText(), DataRequired(message="Enter the unit's name."),
                                            Length(max=80)])
     timezone = StringField(
         "Time zone",
         default="Europe/London",
-        validators=[DataRequired(message="Enter a time zone such as Europe/London."),
+        validators=[PlainText(), DataRequired(message="Enter a time zone such as Europe/London."),
                     Length(max=64)],
         render_kw={"list": "timezone-names", "autocomplete": "off", "spellcheck": "false"},
     )
     shift_pattern = StringField(
         "Shift pattern",
         default="Day 07:00, Night 19:00",
-        validators=[DataRequired(message="Enter the shifts, such as “Day 07:00, Night 19:00”."),
+        validators=[PlainText(), DataRequired(message="Enter the shifts, such as “Day 07:00, Night 19:00”."),
                     Length(max=200)],
         render_kw={"spellcheck": "false"},
     )
@@ -143,7 +146,7 @@ class UnitForm(FlaskForm):
 
 class BedForm(FlaskForm):
     label = StringField(
-        "Bed label", validators=[DataRequired(message="Enter the bed's label."), Length(max=20)],
+        "Bed label", validators=[PlainText(), DataRequired(message="Enter the bed's label."), Length(max=20)],
         render_kw={"autocomplete": "off"},
     )
 

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from clinic.assessments import services
-from clinic.forms import EntryForm
+from clinic.forms import EntryForm, PlainText
 from clinic.numbers import parse_int
 from clinic.scoring import ketamine, limits
 
@@ -38,7 +38,7 @@ class AssessmentForm(EntryForm):
     scale: services.ScaleDefinition
 
     unable_reason = TextAreaField(
-        "Why can the patient not be assessed?", validators=[Optional(), Length(max=2000)]
+        "Why can the patient not be assessed?", validators=[PlainText(), Optional(), Length(max=2000)]
     )
     save = SubmitField("Save assessment")
     save_unable = SubmitField("Record: unable to assess")

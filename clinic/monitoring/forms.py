@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation
 
-from clinic.forms import StrictIntegerField
+from clinic.forms import PlainText, StrictIntegerField
 from clinic.monitoring.services import OVERRIDE_MAX_MINUTES, OVERRIDE_MIN_MINUTES
 
 _RANGE = f"Enter a whole number of minutes from {OVERRIDE_MIN_MINUTES} to {OVERRIDE_MAX_MINUTES}."
@@ -34,7 +34,7 @@ class OverrideForm(FlaskForm):
     )
     reason = TextAreaField(
         "Clinical reason",
-        validators=[DataRequired(message="Give the clinical reason."), Length(max=1000)],
+        validators=[PlainText(), DataRequired(message="Give the clinical reason."), Length(max=1000)],
         render_kw={"rows": 2},
     )
 
@@ -44,6 +44,10 @@ class EndOverrideForm(FlaskForm):
 
     reason = TextAreaField(
         "Why end it?",
-        validators=[DataRequired(message="Give the reason for ending the override."), Length(max=1000)],
+        validators=[
+            PlainText(),
+            DataRequired(message="Give the reason for ending the override."),
+            Length(max=1000),
+        ],
         render_kw={"rows": 2},
     )

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, Form, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from clinic.forms import TIME_FORMATS
+from clinic.forms import TIME_FORMATS, PlainText
 from clinic.models.monitoring import SAFETY_ACTIVITIES, SAFETY_LOCATIONS
 from clinic.scoring.due import OBSERVATION_LEVELS
 
@@ -23,7 +23,7 @@ class RoundForm(FlaskForm):
     #: The time the page showed; a "Checked at" left at it means "when I save".
     checked_at_shown = HiddenField()
     backdate_reason = StringField(
-        "Reason for back-dating", validators=[Optional(), Length(max=1000)],
+        "Reason for back-dating", validators=[PlainText(), Optional(), Length(max=1000)],
         render_kw={"autocomplete": "off"},
     )
     #: The round key: every check of the round shares it, so a resubmitted round saves once.
@@ -46,7 +46,7 @@ class CheckRowForm(Form):
 
     location = RadioField("Where", choices=list(SAFETY_LOCATIONS.items()), validate_choice=False)
     activity = RadioField("Doing", choices=list(SAFETY_ACTIVITIES.items()), validate_choice=False)
-    concern = StringField("Safety concern (optional)", validators=[Optional(), Length(max=1000)],
+    concern = StringField("Safety concern (optional)", validators=[PlainText(), Optional(), Length(max=1000)],
                           render_kw={"autocomplete": "off"})
 
     def __init__(self, *args, **kwargs):
@@ -83,7 +83,11 @@ class MissedNoteForm(FlaskForm):
     due_at = HiddenField(validators=[DataRequired(message="This missed check could not be identified.")])
     reason = StringField(
         "Why was it missed?",
-        validators=[DataRequired(message="Give the reason the check was missed."), Length(max=1000)],
+        validators=[
+            PlainText(),
+            DataRequired(message="Give the reason the check was missed."),
+            Length(max=1000),
+        ],
         render_kw={"autocomplete": "off"},
     )
 
@@ -93,5 +97,5 @@ class ObservationLevelForm(FlaskForm):
                        validators=[DataRequired(message="Choose an observation level.")])
     reason = TextAreaField(
         "Reason for the change",
-        validators=[DataRequired(message="Give the reason for the change."), Length(max=2000)],
+        validators=[PlainText(), DataRequired(message="Give the reason for the change."), Length(max=2000)],
     )

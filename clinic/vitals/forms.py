@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from clinic.forms import EntryForm
+from clinic.forms import EntryForm, PlainText
 from clinic.numbers import parse_decimal
 from clinic.vitals.services import CONSCIOUSNESS, MEASURED, OXYGEN_DEVICES, check_values
 
@@ -86,5 +86,5 @@ class Spo2ScaleForm(FlaskForm):
         choices=[("1", "Scale 1 (default)"), ("2", "Scale 2: confirmed hypercapnic respiratory failure")],
         validators=[DataRequired(message="Choose a scale.")],
     )
-    reason = TextAreaField("Clinical reason", validators=[DataRequired(message="Give the reason."),
-                                                          Length(max=1000)])
+    reason = TextAreaField("Clinical reason", validators=[
+        PlainText(), DataRequired(message="Give the reason."), Length(max=1000)])
