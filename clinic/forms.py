@@ -6,7 +6,7 @@ import uuid
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import DateTimeLocalField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation
 
 from clinic.numbers import parse_decimal, parse_int
 
@@ -82,6 +82,11 @@ class StrictIntegerField(IntegerField):
             raise ValueError(self.message) from None
 
 
+#: The key a form carries so a resubmission never saves twice: made by the server (a uuid), so
+#: anything else was tampered with, and it rides in the saved page's URL fragment (drafts.js).
+IDEMPOTENCY_KEY = Regexp(r"^[A-Za-z0-9_-]{1,64}$", message="This form is damaged: open it again.")
+
+
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for POST-only buttons."""
 
@@ -124,7 +129,7 @@ class EntryForm(FlaskForm):
         "Time observed", format=TIME_FORMATS,
         validators=[DataRequired(message="Enter the time (it may be earlier, never later, than now).")],
     )
-    idempotency_key = HiddenField(validators=[PlainText(), DataRequired(), Length(max=64)])
+    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
     correction_reason = TextAreaField(
         "Reason for the correction", validators=[PlainText(), Optional(), Length(max=2000)]
     )
