@@ -94,7 +94,8 @@ def check_can_amend(user: User, entry: ClinicalEntry) -> None:
     if entry.recorded_by_id != user.id and not user.has_role(*AMEND_ANY_ROLES):
         raise ChartingError("Only the person who charted this entry, or a charge nurse, may amend it.")
     _lock_for_amending(entry)
-    zone = entry.admission.unit.zone
+    # By key: an entry written by `insert` is transient, without its relationships.
+    zone = db.session.get(Admission, entry.admission_id).unit.zone
     model = type(entry)
     newer = db.session.scalar(select(model).where(model.supersedes_id == entry.id))
     if newer is not None:
