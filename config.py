@@ -29,7 +29,9 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("CLINIC_HTTPS", "") == "1"
+    #: Served over HTTPS only: cookies are marked Secure and browsers are told so (HSTS).
+    HTTPS = os.environ.get("CLINIC_HTTPS", "") == "1"
+    SESSION_COOKIE_SECURE = HTTPS
     SESSION_COOKIE_NAME = "clinic_session"
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 

@@ -49,10 +49,20 @@ def _resolve_config(config_class):
     return config_class
 
 
+#: Shortest secret production accepts: 32 characters leave no key an attacker could try out.
+MIN_SECRET_LENGTH = 32
+
+
 def configure_secrets(app: Flask) -> None:
-    """Refuse to start without secrets in production; elsewhere keep them in the instance folder."""
+    """Refuse to start without long secrets in production; elsewhere keep them in the instance folder."""
     for name in ("SECRET_KEY", "AUDIT_HMAC_KEY"):
         if app.config.get(name):
+            if app.config.get("REQUIRE_SECRETS") and len(app.config[name]) < MIN_SECRET_LENGTH:
+                raise RuntimeError(
+                    f"{name} is shorter than {MIN_SECRET_LENGTH} characters. Production refuses "
+                    f"to start with it: set {name} to a long random value, such as the output of "
+                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+                )
             continue
         if app.config.get("REQUIRE_SECRETS"):
             raise RuntimeError(
@@ -161,7 +171,7 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "static"}
 
 
 def register_request_hooks(app: Flask) -> None:
-    from clinic.security import register_security_headers
+    from clinic.security import register_refusal_audit, register_security_headers
 
     @app.before_request
     def require_login():
@@ -179,6 +189,7 @@ def register_request_hooks(app: Flask) -> None:
         return None
 
     register_security_headers(app)
+    register_refusal_audit(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -13,6 +13,7 @@ from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select, text
 
+from clinic import content_hash
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import AuditEvent
@@ -69,12 +70,17 @@ def record(
     detail: dict[str, Any] | None = None,
     user=None,
     username: str | None = None,
+    content_of: Any = None,
 ) -> AuditEvent:
     """Append one event to the chain in the current transaction; the caller commits.
 
     Every page view writes one, so the row goes in with a prepared INSERT, not through the
     session's unit of work. The returned event carries its id but is not in the session.
+    `content_of`, a clinical row just written, puts the hash of its content in the detail
+    (`clinic.content_hash`), for verify-audit to recompute.
     """
+    if content_of is not None:
+        detail = {**(detail or {}), content_hash.DETAIL_KEY: content_hash.stamp(content_of)}
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
     session_row = g.get("user_session") if has_request_context() else None
@@ -127,14 +133,22 @@ class ChainReport:
     rows_checked: int
     first_broken_id: int | None
     problem: str | None
+    #: The newest event verified (id and hash); None while the chain is empty or broken.
+    head_id: int | None = None
+    head_hash: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.first_broken_id is None
 
 
-def verify_chain(batch_size: int = 5000) -> ChainReport:
-    """Recompute the chain in id order and name the first row that does not match."""
+def verify_chain(
+    batch_size: int = 5000, content_hashes: dict[tuple[str, int], str] | None = None
+) -> ChainReport:
+    """Recompute the chain in id order and name the first row that does not match.
+
+    Given `content_hashes`, fill it with the clinical rows' hashes the events carry.
+    """
     key = _key()
     expected_prev = GENESIS_HASH
     checked = 0
@@ -144,7 +158,9 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
         ).all()
         if not rows:
-            return ChainReport(checked, None, None)
+            if checked == 0:
+                return ChainReport(0, None, None)
+            return ChainReport(checked, None, None, head_id=last_id, head_hash=expected_prev)
         for event in rows:
             if event.prev_hash != expected_prev:
                 return ChainReport(
@@ -152,7 +168,19 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
                 )
             if event.hash != chain_hash(key, event.prev_hash, canonical_content(event)):
                 return ChainReport(checked, event.id, "content does not match its hash")
+            if content_hashes is not None and content_hash.DETAIL_KEY in event.detail:
+                _collect_content_hash(event.detail, content_hashes)
             expected_prev = event.hash
             checked += 1
             last_id = event.id
         db.session.expunge_all()
+
+
+def _collect_content_hash(raw: str, into: dict[tuple[str, int], str]) -> None:
+    try:
+        detail = json.loads(raw)
+    except ValueError:
+        return
+    if isinstance(detail, dict) and (found := content_hash.parse(detail.get(content_hash.DETAIL_KEY))):
+        table, row_id, digest = found
+        into[(table, row_id)] = digest

@@ -13,7 +13,7 @@ from clinic.demo_history import chart_history
 from clinic.extensions import db
 from clinic.models import Bed, Unit, User
 
-DEMO_PASSWORD = "detox-demo"
+DEMO_PASSWORD = "detox-demo-ward"
 DEMO_UNIT = "Detox Ward"
 DEMO_ACCOUNTS = (
     ("demo.nurse", "Nina Okafor (demo nurse)", "nurse"),

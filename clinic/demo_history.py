@@ -10,6 +10,7 @@ import random
 import uuid
 from datetime import datetime, timedelta
 
+from clinic import audit
 from clinic.db import utc_now
 from clinic.escalations import services as escalations
 from clinic.extensions import db
@@ -19,6 +20,9 @@ from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, news2
 # Per MRN: how unwell the patient is now (0 settled … 3 struggling), so the board varies.
 SEVERITY = {"D100001": 2, "D100002": 2, "D100003": 3, "D100004": 1, "D100005": 1, "D100006": 3,
             "D100007": 0, "D100008": 0}
+
+
+_CHARTED = (VitalSigns, Assessment, SafetyCheck, NursingNote)
 
 
 def chart_history(admissions: list[Admission], nurse: User) -> None:
@@ -46,7 +50,13 @@ def chart_history(admissions: list[Admission], nurse: User) -> None:
                                activity="resting" if minutes != 30 else "awake"),
                    admission, nurse, now - timedelta(minutes=minutes))
         _entry(NursingNote(text=_NOTES[severity]), admission, nurse, now - timedelta(minutes=40))
+    written = [row for row in db.session.new if isinstance(row, _CHARTED)]
     db.session.flush()
+    for row in sorted(written, key=lambda r: (r.kind, r.id)):
+        # Created outside the services, so their creation events (and content hashes) are added here.
+        audit.record("create", user=nurse, username="(demo seed)", object_type=row.kind,
+                     object_id=row.id, patient_id=row.admission.patient_id,
+                     clinical_at=row.observed_at, content_of=row)
     for admission in admissions:
         _raise_escalations(admission, nurse, newest_vitals.get(admission.id))
 

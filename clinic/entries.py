@@ -133,7 +133,7 @@ def retract(*, by: User, entry: ClinicalEntry, reason: str) -> EntryRetraction:
     db.session.flush()
     audit.record(
         "retract", user=by, object_type=entry.kind, object_id=entry.id, patient_id=entry.admission.patient_id,
-        clinical_at=entry.observed_at, detail={"reason": reason},
+        clinical_at=entry.observed_at, detail={"reason": reason}, content_of=retraction,
     )
     return retraction
 

@@ -100,7 +100,7 @@ def test_duplicate_username_refused_keeping_the_form(client, admin, make_user):
 @pytest.mark.parametrize(
     ("password", "confirm", "message"),
     [
-        ("short", "short", "Use 10 to 256 characters."),
+        ("short", "short", "Use 12 to 256 characters."),
         (NEW_PASSWORD, NEW_PASSWORD + "x", "The two passwords are not the same."),
     ],
 )

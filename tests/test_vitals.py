@@ -825,7 +825,9 @@ def test_audit_events_for_create_correct_retract_and_view(client, admission, nur
 
     [retracted] = vitals_events(audit_events, "retract")
     assert retracted.object_id == str(correction.id) and retracted.user_id == nurse.id
-    assert json.loads(retracted.detail) == {"reason": "Wrong patient"}
+    retraction = json.loads(retracted.detail)
+    assert retraction["reason"] == "Wrong patient"
+    assert retraction["content_hash"].startswith("entry_retraction:")
 
     client.get(show_url(admission, original.id))
 

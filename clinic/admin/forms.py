@@ -25,13 +25,22 @@ from clinic.admin.services import (
     due_field_name,
     normalise_pattern,
 )
-from clinic.auth.passwords import MIN_PASSWORD_LENGTH
+from clinic.auth.policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 from clinic.forms import PlainText, StrictIntegerField
 from clinic.models.user import ROLES
 from clinic.numbers import parse_decimal, parse_int
 from clinic.scoring.due import OBSERVATION_LEVELS
 
 ROLE_CHOICES = [("", "Choose…"), *ROLES.items()]
+
+
+def _not_guessable(form, field):
+    if field.errors:
+        return
+    username = form.username.data if "username" in form else None
+    problem = password_problem(field.data or "", username=(username or "").strip() or None)
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 def _password_fields(label: str):
@@ -41,9 +50,10 @@ def _password_fields(label: str):
             PlainText(),
             DataRequired(message="Enter a password."),
             Length(
-                min=MIN_PASSWORD_LENGTH, max=256,
-                message=f"Use {MIN_PASSWORD_LENGTH} to 256 characters.",
+                min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
+                message=f"Use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
             ),
+            _not_guessable,
         ],
         render_kw={"autocomplete": "new-password"},
     )

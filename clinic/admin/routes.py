@@ -17,7 +17,7 @@ from clinic.admin.forms import (
     due_rules_form,
 )
 from clinic.auth.decorators import role_required
-from clinic.auth.passwords import MIN_PASSWORD_LENGTH
+from clinic.auth.policy import MIN_PASSWORD_LENGTH
 from clinic.extensions import db
 from clinic.forms import EmptyForm
 from clinic.models import Bed, Unit, User, UserSession

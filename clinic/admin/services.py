@@ -13,7 +13,8 @@ from sqlalchemy.orm import joinedload
 
 from clinic import audit
 from clinic.admissions.services import current_admission_in_bed
-from clinic.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from clinic.auth.passwords import hash_password
+from clinic.auth.policy import password_problem, username_problem
 from clinic.auth.services import end_session, end_sessions_of, normalise_username
 from clinic.db import utc_now
 from clinic.extensions import db
@@ -94,9 +95,10 @@ def _user_snapshot(user: User) -> dict:
     }
 
 
-def _check_password(password: str, field: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AdminError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field)
+def _check_password(password: str, field: str, *, username: str | None = None) -> None:
+    problem = password_problem(password, username=username)
+    if problem is not None:
+        raise AdminError(problem, field)
 
 
 def _other_active_admins(user: User) -> int:
@@ -120,13 +122,15 @@ def create_user(
     name = normalise_username(username)
     if not name:
         raise AdminError("Enter a user name.", "username")
+    if (problem := username_problem(name)) is not None:
+        raise AdminError(problem, "username")
     if db.session.scalar(select(User.id).where(User.username == name)) is not None:
         raise AdminError(f"The user name “{name}” is already taken.", "username")
     if role not in ROLES:
         raise AdminError("Choose a role.", "role")
     if not display_name.strip():
         raise AdminError("Enter the name shown on entries.", "display_name")
-    _check_password(password, "password")
+    _check_password(password, "password", username=name)
     user = User(
         username=name,
         display_name=display_name.strip(),
@@ -228,7 +232,7 @@ def reset_password(
     `keep_session` spares one session: an administrator resetting their own password stays
     logged in where they are. Return how many sessions were ended.
     """
-    _check_password(password, "password")
+    _check_password(password, "password", username=user.username)
     user.password_hash = hash_password(password)
     throttle = db.session.get(LoginThrottle, user.username)
     unlocked = False

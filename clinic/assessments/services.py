@@ -208,7 +208,7 @@ def record_assessment(
     audit.record(
         "correct" if supersedes is not None else "create",
         object_type="assessment", object_id=assessment.id, patient_id=admission.patient_id,
-        clinical_at=observed_at, detail=_audit_detail(assessment, supersedes),
+        clinical_at=observed_at, detail=_audit_detail(assessment, supersedes), content_of=assessment,
     )
     _escalate(by, admission, assessment)
     return assessment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request, url_for
+from flask_login import current_user
 
 from clinic import audit
 from clinic.audit_report import bp, services
@@ -38,6 +39,8 @@ def search():
         page = services.search(
             filters, sort=form.sort_column, descending=form.descending,
             page=request.args.get("page", 1, type=int),
+            # Clinical content is for auditors; administrators have no clinical access.
+            clinical=current_user.has_role("auditor"),
         )
     typed = _typed_filters(form)
     # Reading the trail is itself audited: what was asked, and which patients it showed.

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
+from clinic import content_hash
 from clinic.extensions import db
 from clinic.models import AuditEvent, Patient, User
 from clinic.timefmt import from_local, local_time
@@ -20,6 +21,12 @@ PAGE_SIZE = 50
 MAX_VALUE_CHARS = 80
 #: An ISO 8601 timestamp inside a detail value, shown as a local time instead.
 _ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+#: Objects whose event details hold no clinical content, so administrators read them too. Any
+#: other event's detail (notes, reasons, vitals, allergies, dates of birth, and whatever tables
+#: come later) is for auditors only: administrators see who did what, to what and when.
+ADMIN_READABLE_OBJECTS = frozenset(
+    {None, "user", "session", "unit", "bed", "due_definition", "audit_report", "request"}
+)
 #: Sortable columns: what each sorts by, and whether it can be empty (NULL, or no patient joined).
 #: Only these names ever reach ORDER BY.
 SORT_EXPRESSIONS = {
@@ -62,6 +69,8 @@ class ReportRow:
     object_label: str | None
     detail_lines: list[str]
     ip: str | None
+    #: The detail exists but is clinical, and the reader may not see it.
+    detail_withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,8 +138,13 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(filters: Filters, *, sort: str, descending: bool, page: int) -> ReportPage:
-    """Return one page of matching events: one count query and one query for the rows."""
+def search(
+    filters: Filters, *, sort: str, descending: bool, page: int, clinical: bool
+) -> ReportPage:
+    """Return one page of matching events: one count query and one query for the rows.
+
+    Without `clinical`, the detail of events about clinical objects is withheld.
+    """
     total, snapshot_id = db.session.execute(
         _where(select(func.count(AuditEvent.id), func.max(AuditEvent.id)), filters)
     ).one()
@@ -156,7 +170,7 @@ def search(filters: Filters, *, sort: str, descending: bool, page: int) -> Repor
         .offset((page - 1) * PAGE_SIZE)
     )
     events = db.session.scalars(query).all()
-    rows = [_row(event) for event in events]
+    rows = [_row(event, clinical) for event in events]
     patient_ids = sorted({e.patient_id for e in events if e.patient_id is not None})
     return ReportPage(
         rows=rows, total=total, page=page, pages=pages, snapshot_id=snapshot_id,
@@ -164,9 +178,11 @@ def search(filters: Filters, *, sort: str, descending: bool, page: int) -> Repor
     )
 
 
-def _row(event: AuditEvent) -> ReportRow:
+def _row(event: AuditEvent, clinical: bool) -> ReportRow:
     user: User | None = event.user
     patient: Patient | None = event.patient
+    readable = clinical or event.object_type in ADMIN_READABLE_OBJECTS
+    lines = detail_lines(event.detail)
     return ReportRow(
         id=event.id,
         occurred_at=event.occurred_at,
@@ -176,8 +192,9 @@ def _row(event: AuditEvent) -> ReportRow:
         patient_name=patient.display_name if patient else None,
         action=event.action,
         object_label=_object_label(event),
-        detail_lines=detail_lines(event.detail),
+        detail_lines=lines if readable else [],
         ip=event.ip,
+        detail_withheld=not readable and bool(lines),
     )
 
 
@@ -204,6 +221,8 @@ def detail_lines(raw: str | None) -> list[str]:
         f"{_label(k)}: {_value(v)}"
         for k, v in detail.items()
         if not (k == "before" and before is not None) and not (k == "after" and after is not None)
+        # The content hash is for verify-audit, not for reading.
+        and k != content_hash.DETAIL_KEY
     ]
     if before is not None and after is not None:
         for key in [*after, *(k for k in before if k not in after)]:

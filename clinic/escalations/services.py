@@ -113,6 +113,7 @@ def _raise(*, by, admission, level, reason, automatic, rule=None, source_kind=No
         patient_id=admission.patient_id, clinical_at=escalation.raised_at,
         detail={"level": level, "reason": reason, "rule": rule, "automatic": automatic,
                 "source": f"{source_kind}#{source_id}" if source_kind else None},
+        content_of=escalation,
     )
     return escalation
 
@@ -150,6 +151,6 @@ def add_update(
     audit.record(
         "update", user=by, object_type="escalation", object_id=escalation.id,
         patient_id=escalation.admission.patient_id, clinical_at=happened_at,
-        detail={"update": kind, "informed_who": informed_who, "text": text},
+        detail={"update": kind, "informed_who": informed_who, "text": text}, content_of=update,
     )
     return update

@@ -25,6 +25,8 @@ ACTIONS = (
     "session_ended",
     "privilege_change",
     "update",
+    "refused",
+    "baseline",
 )
 
 

@@ -319,6 +319,7 @@ def _write_override(*, by: User, admission: Admission, protocol: str, interval_m
         patient_id=admission.patient_id,
         detail={"change": change, "protocol": protocol,
                 "before": _override_snapshot(before), "after": _override_snapshot(row)},
+        content_of=row,
     )
     return row
 

@@ -44,7 +44,7 @@ def record_note(
     audit.record(
         "correct" if supersedes is not None else "create", user=by,
         object_type=note.kind, object_id=note.id, patient_id=admission.patient_id,
-        clinical_at=observed_at, detail=detail,
+        clinical_at=observed_at, detail=detail, content_of=note,
     )
     return note
 

@@ -123,6 +123,7 @@ def record_round(*, by: User, unit: Unit, entries: list[RoundEntry], checked_at:
             patient_id=check.admission.patient_id, clinical_at=check.observed_at,
             detail={"after": _snapshot(check),
                     "possible_backfill": check.admission_id in recent},
+            content_of=check,
         )
     return checks
 
@@ -189,7 +190,7 @@ def annotate_missed(*, by: User, admission: Admission, due_at: datetime, reason:
     audit.record(
         "create", user=by, object_type="missed_check_note", object_id=note.id,
         patient_id=admission.patient_id, clinical_at=due_at,
-        detail={"after": {"due_at": due_at.isoformat(), "reason": reason}},
+        detail={"after": {"due_at": due_at.isoformat(), "reason": reason}}, content_of=note,
     )
     return note
 
@@ -220,6 +221,7 @@ def change_observation_level(*, by: User, admission: Admission, level: str, reas
         patient_id=admission.patient_id, clinical_at=now,
         detail={"change": "observation level", "reason": reason, "before": before,
                 "after": {"observation_level": level, "observation_level_since": now.isoformat()}},
+        content_of=change,
     )
     return change
 

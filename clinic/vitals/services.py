@@ -187,7 +187,7 @@ def record_vitals(
     audit.record(
         "correct" if supersedes is not None else "create", user=by,
         object_type="vitals", object_id=vitals.id, patient_id=admission.patient_id,
-        clinical_at=observed_at, detail=_audit_detail(vitals, supersedes),
+        clinical_at=observed_at, detail=_audit_detail(vitals, supersedes), content_of=vitals,
     )
     if result is not None:
         _escalate(by, admission, vitals, result)
