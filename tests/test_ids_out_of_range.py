@@ -36,3 +36,12 @@ def test_out_of_range_id_in_query_is_not_found(client, auth, make_unit, path, hu
 def test_largest_id_still_routes(client, auth):
     auth.login_as("nurse")
     assert client.get("/admissions/2147483647").status_code == 404
+
+
+@pytest.mark.parametrize("query", [
+    "upto=3000000000", "upto=99999999999999999999", "page=99999999999999999999",
+])
+def test_out_of_range_numbers_in_the_audit_search_are_ignored(client, auth, query):
+    auth.login_as("auditor")
+    response = client.get(f"/audit/?action=any&{query}")
+    assert response.status_code == 200
