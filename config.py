@@ -35,6 +35,10 @@ class Config:
     SESSION_COOKIE_NAME = "clinic_session"
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
+    #: What staff do while the record is down, shown on the outage page (the database is then
+    #: out of reach, so it is configuration, not a unit setting).
+    DOWNTIME_PROCEDURE = os.environ.get("CLINIC_DOWNTIME_PROCEDURE")
+
     SESSION_IDLE_LIMIT = timedelta(minutes=int(os.environ.get("CLINIC_SESSION_IDLE_MINUTES", 15)))
     SESSION_ABSOLUTE_LIMIT = timedelta(hours=int(os.environ.get("CLINIC_SESSION_MAX_HOURS", 12)))
     #: Last-seen is written at most this often so page reads do not all become writes.

@@ -27,6 +27,7 @@ def create_app(config_class: type[Config] | str | None = None) -> Flask:
     configure_database_url(app)
     configure_proxies(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -82,6 +83,10 @@ def configure_database_url(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "clinic.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    # A failed statement's parameters are notes, names and allergies: never in an error or a log.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True,
+    }
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Times come back in UTC, as the app keeps them: psycopg then tags them with
         # datetime.UTC itself and UTCDateTime has nothing to convert (a board reads about a
@@ -121,6 +126,12 @@ def register_extensions(app: Flask) -> None:
                 # An in-memory database (tooling, not the app) has no file to lock beside.
                 lock_path=f"{engine.url.database}.writelock" if engine.url.database else None,
             )
+
+
+def register_url_converters(app: Flask) -> None:
+    from clinic.routing import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -194,8 +205,10 @@ def register_template_helpers(app: Flask) -> None:
     from clinic.assessments.services import ENTRY_LABELS
     from clinic.forms import EmptyForm
     from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT
+    from clinic.routing import next_path
 
     app.jinja_env.globals.update(badges.TEMPLATE_GLOBALS)
+    app.jinja_env.globals["next_path"] = next_path
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
     app.add_template_filter(timefmt.ago, "ago")

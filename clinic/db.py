@@ -7,9 +7,9 @@ import os
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, String, Text, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 def utc_now() -> datetime:
@@ -44,6 +44,41 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def bounded_text(length: int) -> TypeEngine:
+    """Return a text type of at most `length` characters: VARCHAR on PostgreSQL, which enforces it.
+
+    SQLite ignores declared lengths, so it keeps TEXT (changing the declared type would mean
+    rebuilding append-only tables) and enforces the limit with triggers (`length_limit_ddl`).
+    """
+    return String(length).with_variant(Text(), "sqlite")
+
+
+def length_limit_ddl(table: str, limits: dict[str, int], dialect: str) -> list[str]:
+    """Return the statements that make SQLite refuse text longer than `limits` in `table`.
+
+    PostgreSQL needs none: its VARCHAR(n) columns refuse longer text themselves.
+    """
+    if dialect != "sqlite":
+        return []
+    statements = []
+    for column, length in limits.items():
+        for verb, event_clause in (("insert", "INSERT"), ("update", f"UPDATE OF {column}")):
+            statements.append(
+                f"CREATE TRIGGER {table}_{column}_length_{verb} BEFORE {event_clause} ON {table} "
+                f"WHEN length(NEW.{column}) > {int(length)} "
+                f"BEGIN SELECT RAISE(ABORT, '{table}.{column} is longer than {int(length)} characters'); END"
+            )
+    return statements
+
+
+def drop_length_limit_ddl(table: str, limits: dict[str, int], dialect: str) -> list[str]:
+    """Return the statements that undo `length_limit_ddl`."""
+    if dialect != "sqlite":
+        return []
+    return [f"DROP TRIGGER IF EXISTS {table}_{column}_length_{verb}"
+            for column in limits for verb in ("insert", "update")]
+
+
 def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str | None) -> None:
     """Apply the per-connection pragmas and make every transaction `BEGIN IMMEDIATE`.
 
@@ -61,6 +96,9 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, lock_path: str | N
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # INSERT OR REPLACE deletes the row it replaces; without this the append-only delete
+        # trigger does not fire and a charted row is silently rewritten.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 

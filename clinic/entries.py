@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 from sqlalchemy.orm import aliased
 
 from clinic import audit
@@ -13,6 +14,7 @@ from clinic.extensions import db
 from clinic.models import Admission, EntryRetraction, User
 from clinic.models.charting import ENTRY_MODELS, ClinicalEntry
 from clinic.prepared import PreparedInsert
+from clinic.timefmt import local_time
 
 #: Roles that may amend (correct or retract) an entry written by someone else.
 AMEND_ANY_ROLES = ("charge_nurse",)
@@ -74,14 +76,39 @@ def retraction_of(entry: ClinicalEntry) -> EntryRetraction | None:
     )
 
 
+def _lock_for_amending(entry: ClinicalEntry) -> None:
+    """Make amendments of one entry take turns until the transaction ends.
+
+    Without it two corrections at once both passed the checks on PostgreSQL, and the loser hit
+    the unique index: "database could not be reached". Now the second waits here, then sees the
+    first. An advisory lock, as the app's role may not UPDATE (which FOR UPDATE needs). SQLite's
+    BEGIN IMMEDIATE already makes writers take turns.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, :id)"),
+                           {"kind": zlib.crc32(entry.kind.encode()) & 0x7FFFFFFF, "id": entry.id})
+
+
 def check_can_amend(user: User, entry: ClinicalEntry) -> None:
     """Allow only the author or a charge nurse to correct or retract a current entry."""
     if entry.recorded_by_id != user.id and not user.has_role(*AMEND_ANY_ROLES):
         raise ChartingError("Only the person who charted this entry, or a charge nurse, may amend it.")
-    if is_superseded(entry):
-        raise ChartingError("This entry has already been corrected; amend the newest version.")
-    if retraction_of(entry) is not None:
-        raise ChartingError("This entry has been marked entered in error.")
+    _lock_for_amending(entry)
+    # By key: an entry written by `insert` is transient, without its relationships.
+    zone = db.session.get(Admission, entry.admission_id).unit.zone
+    model = type(entry)
+    newer = db.session.scalar(select(model).where(model.supersedes_id == entry.id))
+    if newer is not None:
+        raise ChartingError(
+            f"This entry was already corrected by {newer.recorded_by.display_name} at "
+            f"{local_time(newer.recorded_at, zone)}; amend the newest version."
+        )
+    retraction = retraction_of(entry)
+    if retraction is not None:
+        raise ChartingError(
+            "This entry has been marked entered in error. It was marked by "
+            f"{retraction.retracted_by.display_name} at {local_time(retraction.retracted_at, zone)}."
+        )
 
 
 def history(entry: ClinicalEntry) -> list[ClinicalEntry]:

@@ -1,12 +1,27 @@
-"""App-wide error pages; a database outage says plainly that nothing was saved."""
+"""App-wide error pages; they say plainly whether what was typed was saved."""
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, render_template, request
+from flask import Flask, flash, g, has_request_context, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from clinic.extensions import db
+
+#: Said when the unit has not configured its own downtime procedure (DOWNTIME_PROCEDURE).
+DEFAULT_DOWNTIME_PROCEDURE = (
+    "If it keeps failing, follow the unit's downtime procedure: chart on the paper downtime chart "
+    "and tell the charge nurse."
+)
+
+
+@event.listens_for(Session, "after_commit")
+def _note_commit(_session) -> None:
+    # An error after this point must not tell the nurse that the entry was lost.
+    if has_request_context():
+        g.committed = True
 
 
 def _same_site_referrer() -> str | None:
@@ -15,6 +30,22 @@ def _same_site_referrer() -> str | None:
     if not referrer.path or (referrer.netloc and referrer.netloc != request.host):
         return None
     return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
+def describe_database_error(error: DBAPIError) -> str:
+    """Return what failed, without the values: the driver's error, its code and the SQL.
+
+    The driver's message is left out: PostgreSQL's names the offending value ("Failing row
+    contains (…)", "invalid input syntax … \"…\""), which may be a note or a patient's name.
+    """
+    orig = error.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None) or "?"
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    statement = " ".join((error.statement or "").split())[:200]
+    return (f"{type(orig).__name__} ({code})"
+            + (f" on constraint {constraint}" if constraint else "")
+            + f" in: {statement}")
 
 
 def _wants_json() -> bool:
@@ -55,22 +86,57 @@ def register_error_handlers(app: Flask) -> None:
             return redirect(back, code=303)
         return page(400, "Not saved", message)
 
+    def unavailable_page(status: int, title: str, *paragraphs: str):
+        """Render an error without touching the database (the layout would load the user)."""
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass  # the connection is gone; the session is discarded at teardown anyway
+        if _wants_json():
+            return {"error": title, "message": " ".join(paragraphs)}, status
+        # Straight from the environment: render_template's context processors would load the
+        # user (Flask-Login does, for every template) and with it the database.
+        page = app.jinja_env.get_template("errors/unavailable.html")
+        return page.render(title=title, paragraphs=paragraphs), status
+
+    def downtime() -> str:
+        return app.config.get("DOWNTIME_PROCEDURE") or DEFAULT_DOWNTIME_PROCEDURE
+
+    def saved_already():
+        return unavailable_page(
+            500, "Saved, but the next page failed",
+            "What you entered WAS saved; only the page after it failed. Open the patient's chart "
+            "to check it is there before entering anything again.",
+            "The error has been logged.",
+        )
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def database_unavailable(error):
-        app.logger.error("database error: %s", error)
-        return page(
-            503,
-            "Not saved: the record is unavailable",
-            "The database could not be reached. Your entry was NOT saved. "
-            "Go back: what you typed is still in the form. Try again in a minute; "
-            "if it keeps failing, use the paper downtime chart and tell the charge nurse.",
+        app.logger.error("database error: %s", describe_database_error(error))
+        if g.get("committed") and request.method == "POST":
+            return saved_already()
+        if request.method == "POST":
+            return unavailable_page(
+                503, "Not saved: the record is unavailable",
+                "The database could not be reached. Your entry was NOT saved.",
+                "What you typed is kept in this browser: go back to the form (choose “Restore it” "
+                "if it is empty) and save again in a minute.",
+                downtime(),
+            )
+        return unavailable_page(
+            503, "The record is unavailable",
+            "The database cannot be reached just now: nothing can be shown, and an entry made "
+            "now would be NOT saved. Try again in a minute.",
+            downtime(),
         )
 
     @app.errorhandler(500)
     def internal_error(_error):
-        return page(
-            500,
-            "Something went wrong",
+        if g.get("committed") and request.method == "POST":
+            return saved_already()
+        return unavailable_page(
+            500, "Something went wrong",
             "The request failed and nothing was saved. The error has been logged.",
+            "What you typed is kept in this browser: go back to the form and try again.",
         )

@@ -5,10 +5,10 @@ import uuid
 
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
-from wtforms import DateTimeLocalField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms import DateTimeLocalField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation
 
-from clinic.numbers import parse_decimal
+from clinic.numbers import parse_decimal, parse_int
 
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -58,6 +58,35 @@ class StrictNumberField(StringField):
             raise StopValidation(self.message) from None
 
 
+class StrictIntegerField(IntegerField):
+    """A whole number parsed by ``clinic.numbers.parse_int`` (``data`` is an int, or None if blank).
+
+    Anything that is not at most ``digits`` plain digits is refused with ``message``, and the
+    typed text is shown back as it was.
+    """
+
+    def __init__(self, label=None, validators=None, *, digits: int, message: str,
+                 signed: bool = False, **kwargs):
+        render_kw = {"inputmode": "numeric", "autocomplete": "off"}
+        render_kw.update(kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.digits, self.message, self.signed = digits, message, signed
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_int(valuelist[0], digits=self.digits, signed=self.signed)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+#: The key a form carries so a resubmission never saves twice: made by the server (a uuid), so
+#: anything else was tampered with, and it rides in the saved page's URL fragment (drafts.js).
+IDEMPOTENCY_KEY = Regexp(r"^[A-Za-z0-9_-]{1,64}$", message="This form is damaged: open it again.")
+
+
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for POST-only buttons."""
 
@@ -100,9 +129,9 @@ class EntryForm(FlaskForm):
         "Time observed", format=TIME_FORMATS,
         validators=[DataRequired(message="Enter the time (it may be earlier, never later, than now).")],
     )
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
     correction_reason = TextAreaField(
-        "Reason for the correction", validators=[Optional(), Length(max=2000)]
+        "Reason for the correction", validators=[PlainText(), Optional(), Length(max=2000)]
     )
 
     def __init__(self, *args, **kwargs):
@@ -114,5 +143,5 @@ class EntryForm(FlaskForm):
 class RetractForm(FlaskForm):
     reason = TextAreaField(
         "Why was this entered in error?",
-        validators=[DataRequired(message="Give the reason."), Length(max=2000)],
+        validators=[PlainText(), DataRequired(message="Give the reason."), Length(max=2000)],
     )

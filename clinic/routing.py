@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from clinic import audit, entries
 from clinic.db import utc_now
@@ -20,6 +21,32 @@ from clinic.models.charting import ClinicalEntry
 
 #: Roles that chart (DESIGN.md: physicians may chart; administrators and auditors never do).
 CHARTING_ROLES = ("nurse", "charge_nurse", "physician")
+
+#: The largest id either database holds (PostgreSQL's INTEGER); a larger one was a 500 on SQLite
+#: (an integer Python cannot bind) and a 503 on PostgreSQL (out of range for the column).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: an id out of the databases' range does not match, so 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        # The rule's pattern lets any run of digits through; refuse long ones before int() reads them.
+        if len(value) > len(str(MAX_ID)):
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def id_arg(text: str) -> int:
+    """Return a query-string id as an int, or raise ValueError (``request.args.get(type=id_arg)``)."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)) \
+            or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"not an id: {text[:20]!r}")
+    return int(text)
 
 
 # The unit comes in the same query: every charting rule needs its zone or late-entry limit.
@@ -43,14 +70,35 @@ def local_now(unit: Unit) -> datetime:
     return utc_now().astimezone(unit.zone).replace(tzinfo=None, second=0, microsecond=0)
 
 
+#: Longest `next` kept; a real page's path and query are far shorter.
+MAX_NEXT_LENGTH = 1000
+
+
+def local_path(value: object) -> str | None:
+    """Return `value` if it is a path on this site (with its query), else None.
+
+    Refused: anything not starting with one "/", a scheme or host, a backslash (browsers read
+    "/\\host" as "//host"), any whitespace or control character (a CR/LF made the redirect
+    itself fail after the entry was saved), and anything longer than MAX_NEXT_LENGTH.
+    """
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > MAX_NEXT_LENGTH:
+        return None
+    if value.startswith("//") or "\\" in value or not value.isprintable() or " " in value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def next_path() -> str:
+    """Return the request's `next` as a local path, or "" (templates' Cancel links and hidden fields)."""
+    return local_path(request.values.get("next")) or ""
+
+
 def safe_next(default: str) -> str:
-    """Return the `next` URL if it is a path on this site, else `default`."""
-    target = request.values.get("next") or ""
-    parts = urlsplit(target)
-    if target and not parts.scheme and not parts.netloc and target.startswith("/") \
-            and not target.startswith("//"):
-        return target
-    return default
+    """Return the request's `next` if it is a path on this site, else `default`."""
+    return next_path() or default
 
 
 def saved(idempotency_key: str, location: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import DecimalField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -26,7 +26,9 @@ from clinic.admin.services import (
     normalise_pattern,
 )
 from clinic.auth.policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
+from clinic.forms import PlainText, StrictIntegerField
 from clinic.models.user import ROLES
+from clinic.numbers import parse_decimal, parse_int
 from clinic.scoring.due import OBSERVATION_LEVELS
 
 ROLE_CHOICES = [("", "Choose…"), *ROLES.items()]
@@ -45,6 +47,7 @@ def _password_fields(label: str):
     password = PasswordField(
         label,
         validators=[
+            PlainText(),
             DataRequired(message="Enter a password."),
             Length(
                 min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
@@ -57,6 +60,7 @@ def _password_fields(label: str):
     confirm = PasswordField(
         "Type it again",
         validators=[
+            PlainText(),
             DataRequired(message="Type the password again."),
             EqualTo("password", message="The two passwords are not the same."),
         ],
@@ -69,6 +73,7 @@ class NewUserForm(FlaskForm):
     username = StringField(
         "User name",
         validators=[
+            PlainText(),
             DataRequired(message="Enter a user name."),
             Length(min=2, max=64),
             Regexp(
@@ -79,7 +84,7 @@ class NewUserForm(FlaskForm):
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
     display_name = StringField(
-        "Full name", validators=[DataRequired(message="Enter the name shown on entries."),
+        "Full name", validators=[PlainText(), DataRequired(message="Enter the name shown on entries."),
                                  Length(max=120)],
     )
     role = SelectField(
@@ -90,7 +95,7 @@ class NewUserForm(FlaskForm):
 
 class EditUserForm(FlaskForm):
     display_name = StringField(
-        "Full name", validators=[DataRequired(message="Enter the name shown on entries."),
+        "Full name", validators=[PlainText(), DataRequired(message="Enter the name shown on entries."),
                                  Length(max=120)],
     )
     role = SelectField(
@@ -103,25 +108,27 @@ class ResetPasswordForm(FlaskForm):
 
 
 class UnitForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="Enter the unit's name."),
+    name = StringField("Name", validators=[PlainText(), DataRequired(message="Enter the unit's name."),
                                            Length(max=80)])
     timezone = StringField(
         "Time zone",
         default="Europe/London",
-        validators=[DataRequired(message="Enter a time zone such as Europe/London."),
+        validators=[PlainText(), DataRequired(message="Enter a time zone such as Europe/London."),
                     Length(max=64)],
         render_kw={"list": "timezone-names", "autocomplete": "off", "spellcheck": "false"},
     )
     shift_pattern = StringField(
         "Shift pattern",
         default="Day 07:00, Night 19:00",
-        validators=[DataRequired(message="Enter the shifts, such as “Day 07:00, Night 19:00”."),
+        validators=[PlainText(), DataRequired(message="Enter the shifts, such as “Day 07:00, Night 19:00”."),
                     Length(max=200)],
         render_kw={"spellcheck": "false"},
     )
-    late_entry_minutes = IntegerField(
+    late_entry_minutes = StrictIntegerField(
         "Late entry after (minutes)",
         default=60,
+        digits=4,
+        message=f"Enter a number of minutes from {MIN_LATE_ENTRY_MINUTES} to {MAX_LATE_ENTRY_MINUTES}.",
         validators=[
             InputRequired(message="Enter a number of minutes."),
             NumberRange(
@@ -149,7 +156,7 @@ class UnitForm(FlaskForm):
 
 class BedForm(FlaskForm):
     label = StringField(
-        "Bed label", validators=[DataRequired(message="Enter the bed's label."), Length(max=20)],
+        "Bed label", validators=[PlainText(), DataRequired(message="Enter the bed's label."), Length(max=20)],
         render_kw={"autocomplete": "off"},
     )
 
@@ -197,21 +204,14 @@ DUE_RULE_GROUPS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
 PRN_GROUP = "PRN effect, by route"
 
 
-class _WholeNumberField(IntegerField):
-    """A whole number; a blank or a fraction is refused with a message that says so."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Enter a whole number.") from None
-
-
 class _FactorField(DecimalField):
     def process_formdata(self, valuelist):
+        if not valuelist:
+            return
         try:
-            super().process_formdata(valuelist)
+            self.data = parse_decimal(valuelist[0], int_digits=2, frac_digits=2, signed=True)
         except ValueError:
+            self.data = None
             raise ValueError("Enter a number such as 1.5.") from None
 
 
@@ -233,8 +233,11 @@ class DueRulesForm(FlaskForm):
         return result
 
     def based_on_version(self) -> int:
-        value = self.based_on.data or ""
-        return int(value) if value.isdigit() else -1
+        try:
+            value = parse_int(self.based_on.data, digits=9)
+        except ValueError:
+            return -1
+        return -1 if value is None else value
 
 
 def due_rules_form(routes: list[str], **kwargs) -> DueRulesForm:
@@ -256,8 +259,9 @@ def due_rules_form(routes: list[str], **kwargs) -> DueRulesForm:
                 field = _FactorField(label, places=None, validators=[_required], description=unit,
                                      render_kw={"inputmode": "decimal", "step": "0.1"})
             else:
-                field = _WholeNumberField(label, validators=[_required], description=unit,
-                                          render_kw={"inputmode": "numeric"})
+                field = StrictIntegerField(label, validators=[_required], description=unit,
+                                           digits=5, signed=True,
+                                           message="Enter a whole number.")
             setattr(Form, name, field)
             Form.paths[name] = path
             names.append(name)
@@ -267,7 +271,7 @@ def due_rules_form(routes: list[str], **kwargs) -> DueRulesForm:
 
 def _required(form, field):
     if field.data is None and not field.process_errors:
-        raise StopValidation("Enter a number.")
+        raise StopValidation(getattr(field, "message", "Enter a number such as 1.5."))
 
 
 _required.field_flags = {"required": True}

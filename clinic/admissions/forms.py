@@ -27,6 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clinic.forms import PlainText
 from clinic.models.patient import DISPOSITIONS, PROTOCOLS, SEXES, SUBSTANCES
 
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -40,7 +41,7 @@ class MultiCheckboxField(SelectMultipleField):
 class SubstanceRow(Form):
     used = BooleanField("Used")
     last_use = DateTimeLocalField("Last use", format=TIME_FORMATS, validators=[Optional()])
-    detail = StringField("Detail", validators=[Optional(), Length(max=200)])
+    detail = StringField("Detail", validators=[PlainText(), Optional(), Length(max=200)])
 
 
 class SubstancesForm(Form):
@@ -52,8 +53,8 @@ for _key, _label in SUBSTANCES.items():
 
 
 class PatientIdentityForm(Form):
-    family_name = StringField("Family name", validators=[DataRequired(), Length(max=80)])
-    given_name = StringField("Given name", validators=[DataRequired(), Length(max=80)])
+    family_name = StringField("Family name", validators=[PlainText(), DataRequired(), Length(max=80)])
+    given_name = StringField("Given name", validators=[PlainText(), DataRequired(), Length(max=80)])
     date_of_birth = DateField("Date of birth", validators=[DataRequired()])
     sex = SelectField("Sex", choices=[("", "Choose…"), *SEXES.items()], validators=[DataRequired()])
 
@@ -66,6 +67,7 @@ class AdmitForm(FlaskForm):
     mrn = StringField(
         "MRN",
         validators=[
+            PlainText(),
             DataRequired(),
             Length(max=32),
             Regexp(r"^[A-Za-z0-9-]+$", message="Use letters, digits and hyphens only."),
@@ -74,7 +76,11 @@ class AdmitForm(FlaskForm):
     identity = FormField(PatientIdentityForm)
     allergies = TextAreaField(
         "Allergies",
-        validators=[DataRequired(message="Record allergies, or write “No known drug allergies”.")],
+        validators=[
+            PlainText(),
+            DataRequired(message="Record allergies, or write “No known drug allergies”."),
+            Length(max=1000, message="Allergies can be at most 1000 characters."),
+        ],
     )
     # Not checked against the listed (free) beds: the view refuses a taken bed itself, naming
     # the patient who holds it, which "Not a valid choice" would not.
@@ -104,7 +110,7 @@ class TransferForm(FlaskForm):
     # The view and service refuse a taken bed, naming its patient (see AdmitForm.bed).
     bed = SelectField("Move to bed", coerce=int, validate_choice=False,
                       validators=[InputRequired(message="Choose a bed.")])
-    reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+    reason = StringField("Reason", validators=[PlainText(), Optional(), Length(max=200)])
 
 
 class DischargeForm(FlaskForm):
@@ -112,4 +118,4 @@ class DischargeForm(FlaskForm):
     disposition = SelectField(
         "Disposition", choices=[("", "Choose…"), *DISPOSITIONS.items()], validators=[DataRequired()]
     )
-    note = TextAreaField("Discharge note", validators=[Optional(), Length(max=4000)])
+    note = TextAreaField("Discharge note", validators=[PlainText(), Optional(), Length(max=4000)])

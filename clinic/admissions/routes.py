@@ -25,6 +25,7 @@ from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring.safety import chart_panel as safety_panel
 from clinic.monitoring.services import monitoring_summary
 from clinic.prn.routes import panel_for as prn_panel
+from clinic.routing import id_arg
 from clinic.safety.cells import since_use_words
 from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import from_local, to_local_input
@@ -51,7 +52,7 @@ def _attach_error(form, error: services.AdmissionError) -> None:
 @bp.route("/admit", methods=["GET", "POST"])
 @role_required("charge_nurse")
 def admit():
-    unit = choose_unit(request.args.get("unit", type=int))
+    unit = choose_unit(request.args.get("unit", type=id_arg))
     form = AdmitForm()
     free = services.free_beds(unit)
     form.bed.choices = [(-1, "Choose…")] + [(b.id, f"Bed {b.label}") for b in free]

@@ -10,7 +10,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from clinic.assessments import services
-from clinic.forms import EntryForm, StrictNumberField
+from clinic.forms import EntryForm, PlainText, StrictNumberField
+from clinic.numbers import parse_int
 from clinic.scoring import ciwa_b, ketamine, limits
 
 YES_NO = {"yes": True, "no": False}
@@ -27,7 +28,7 @@ def _as_int(data: object) -> object:
     if data in (None, "", "None"):
         return None
     try:
-        return int(str(data))
+        return parse_int(str(data), digits=3, signed=True)
     except ValueError:
         return data
 
@@ -38,7 +39,7 @@ class AssessmentForm(EntryForm):
     scale: services.ScaleDefinition
 
     unable_reason = TextAreaField(
-        "Why can the patient not be assessed?", validators=[Optional(), Length(max=2000)]
+        "Why can the patient not be assessed?", validators=[PlainText(), Optional(), Length(max=2000)]
     )
     save = SubmitField("Save assessment")
     save_unable = SubmitField("Record: unable to assess")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 
+from clinic.numbers import parse_int
+
 UNASSIGNED = ""
 
 
@@ -31,7 +33,10 @@ class AssignmentSheetForm(FlaskForm):
 
 
 def _nurse_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    try:
+        return parse_int(value, digits=9)
+    except ValueError:
+        return None
 
 
 def sheet_form(rows, nurses, **kwargs) -> AssignmentSheetForm:

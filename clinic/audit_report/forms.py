@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
+from clinic.forms import PlainText
 from clinic.models.audit import ACTIONS
 
 ANY_ACTION = "any"
@@ -32,12 +33,13 @@ class AuditSearchForm(FlaskForm):
 
     user = StringField(
         "User name",
-        validators=[Optional(), Length(max=65)],
+        validators=[PlainText(), Optional(), Length(max=65)],
         description="Exact name, or end with * for every name starting with it (nurse*).",
     )
     mrn = StringField(
         "Patient MRN",
         validators=[
+            PlainText(),
             Optional(),
             Length(max=32),
             Regexp(r"^\s*[A-Za-z0-9-]+\s*$", message="Use letters, digits and hyphens only."),

@@ -10,6 +10,7 @@ from clinic.audit_report import bp, services
 from clinic.audit_report.forms import ANY_ACTION, DEFAULT_SORT, AuditSearchForm
 from clinic.auth.decorators import role_required
 from clinic.extensions import db
+from clinic.routing import MAX_ID
 
 #: The sortable columns (forms.SORT_COLUMNS) with their headings, in table order.
 COLUMN_LABELS = {
@@ -92,7 +93,7 @@ def _filters_from(form: AuditSearchForm, patient_id: int | None) -> services.Fil
 
 def _event_id(value: int | None) -> int | None:
     """Return `value` if it can be an event id (a hand-edited URL may hold anything)."""
-    return value if value is not None and 0 < value < 2**63 else None
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def _typed_filters(form: AuditSearchForm) -> dict[str, str]:

@@ -9,6 +9,7 @@ from clinic.auth import bp, services
 from clinic.auth.forms import LoginForm
 from clinic.extensions import db, login_manager
 from clinic.forms import EmptyForm
+from clinic.routing import local_path
 from clinic.timefmt import local_time
 
 END_MESSAGES = {
@@ -32,16 +33,15 @@ def unauthorized():
 
 
 def _local_path(target: str | None) -> str | None:
-    """Return `target` only if it is a path on this site, never another host."""
+    """Return `target` as a path on this site (a referrer may name this host), else None."""
     if not target:
         return None
     parts = urlsplit(target)
     if parts.netloc and parts.netloc != request.host:
         return None
-    path = parts.path or "/"
-    if not path.startswith("/") or path.startswith("//"):
-        return None
-    return path + (f"?{parts.query}" if parts.query else "")
+    if parts.scheme or parts.netloc:
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return local_path(target.rstrip("?"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

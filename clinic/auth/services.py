@@ -8,6 +8,8 @@ from datetime import datetime
 
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic import audit
 from clinic.auth.passwords import verify_password
@@ -29,22 +31,18 @@ class LoginOutcome:
 def authenticate(username: str, password: str) -> LoginOutcome:
     """Check a login attempt, counting failures per name; write the audit event."""
     name = normalise_username(username)
+    throttle = _locked_throttle(name)
     now = utc_now()
-    throttle = db.session.get(LoginThrottle, name)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+    if throttle.locked_until is not None and throttle.locked_until > now:
         audit.record("login_failed", username=name, detail={"reason": "locked"})
         return LoginOutcome(None, throttle.locked_until)
 
     user = db.session.scalar(select(User).where(User.username == name))
     valid = verify_password(user.password_hash if user else None, password)
     if valid and user is not None and user.active:
-        if throttle is not None:
-            db.session.delete(throttle)
+        db.session.delete(throttle)
         return LoginOutcome(user)
 
-    if throttle is None:
-        throttle = LoginThrottle(username=name, failed_count=0)
-        db.session.add(throttle)
     throttle.failed_count += 1
     throttle.last_failed_at = now
     locked_until = None
@@ -60,6 +58,23 @@ def authenticate(username: str, password: str) -> LoginOutcome:
         detail={"reason": reason, "locked": locked_until is not None},
     )
     return LoginOutcome(None, locked_until)
+
+
+def _locked_throttle(name: str) -> LoginThrottle:
+    """Return the name's failure count, created if need be, locked until the transaction ends.
+
+    Attempts on one name then take turns: 40 at once on PostgreSQL raced to create the row
+    (unique violations answered 503) and counted failures past the limit. SQLite's
+    BEGIN IMMEDIATE already made them take turns; its FOR UPDATE is left out by SQLAlchemy.
+    """
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(LoginThrottle).values(username=name, failed_count=0).on_conflict_do_nothing()
+    )
+    return db.session.scalar(
+        select(LoginThrottle).where(LoginThrottle.username == name).with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def start_session(user: User) -> UserSession:

@@ -19,6 +19,7 @@ from clinic.models import Unit
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring import queries as latest
 from clinic.monitoring.services import definition_for, due_for, recent_for
+from clinic.routing import id_arg
 from clinic.trends.board import ReviewCells
 
 #: Seconds between the board's own refreshes (board.js); DESIGN.md asks for at least every minute.
@@ -28,7 +29,7 @@ DEFAULT_REFRESH_SECONDS = 60
 @bp.route("/board")
 @role_required(*CLINICAL_ROLES)
 def index():
-    unit = choose_unit(request.args.get("unit", type=int))
+    unit = choose_unit(request.args.get("unit", type=id_arg))
     # Switching units keeps the sort and the "my patients" filter.
     sort = request.args.get("sort")
     return redirect(url_for("board.unit", unit_id=unit.id,

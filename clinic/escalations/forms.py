@@ -13,7 +13,7 @@ from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField, Te
 from wtforms.validators import DataRequired, Length, Optional
 
 from clinic.escalations.services import LEVELS
-from clinic.forms import TIME_FORMATS
+from clinic.forms import IDEMPOTENCY_KEY, TIME_FORMATS, PlainText
 
 TIME_MESSAGE = "Enter the time (it may be earlier, never later, than now)."
 
@@ -21,7 +21,7 @@ TIME_MESSAGE = "Enter the time (it may be earlier, never later, than now)."
 class KeyedForm(FlaskForm):
     """A form with a key that makes saving it idempotent."""
 
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,10 +36,10 @@ class RaiseForm(KeyedForm):
     )
     reason = TextAreaField(
         "Why are you escalating?",
-        validators=[DataRequired(message="Say why you are escalating."), Length(max=4000)],
+        validators=[PlainText(), DataRequired(message="Say why you are escalating."), Length(max=4000)],
     )
     informed_who = StringField(
-        "Who have you informed? (name and role)", validators=[Optional(), Length(max=120)]
+        "Who have you informed? (name and role)", validators=[PlainText(), Optional(), Length(max=120)]
     )
     informed_at = DateTimeLocalField("When were they told?", format=TIME_FORMATS,
                                      validators=[Optional()])
@@ -64,7 +64,11 @@ def _when(field_id: str, label: str = "When") -> DateTimeLocalField:
 class InformedForm(KeyedForm):
     informed_who = StringField(
         "Who was informed? (name and role)", id="informed-who",
-        validators=[DataRequired(message="Say who was informed (name and role)."), Length(max=120)],
+        validators=[
+            PlainText(),
+            DataRequired(message="Say who was informed (name and role)."),
+            Length(max=120),
+        ],
     )
     happened_at = _when("informed-at", "When were they told?")
 
@@ -72,7 +76,7 @@ class InformedForm(KeyedForm):
 class ResponseForm(KeyedForm):
     text = TextAreaField(
         "What was decided or done?", id="response-text",
-        validators=[DataRequired(message="Record the response (what was decided or done)."),
+        validators=[PlainText(), DataRequired(message="Record the response (what was decided or done)."),
                     Length(max=4000)],
     )
     happened_at = _when("response-at")
@@ -81,7 +85,7 @@ class ResponseForm(KeyedForm):
 class CloseForm(KeyedForm):
     text = TextAreaField(
         "Closing note", id="close-text",
-        validators=[DataRequired(message="Write a closing note (why the escalation can close)."),
+        validators=[PlainText(), DataRequired(message="Write a closing note (why the escalation can close)."),
                     Length(max=4000)],
     )
     happened_at = _when("close-at", "Closed at")

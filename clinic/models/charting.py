@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from clinic.db import UTCDateTime, utc_now
+from clinic.db import UTCDateTime, bounded_text, utc_now
 from clinic.extensions import db
 from clinic.models.patient import Admission
 from clinic.models.user import User
@@ -45,7 +45,7 @@ class ClinicalEntry:
     #: One per form shown, so a double tap or a resubmitted form charts once.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     #: Why this row corrects the one it supersedes.
-    correction_reason: Mapped[str | None] = mapped_column(Text)
+    correction_reason: Mapped[str | None] = mapped_column(bounded_text(2000))
 
     @declared_attr
     def admission_id(cls) -> Mapped[int]:
@@ -163,7 +163,7 @@ class Assessment(ClinicalEntry, db.Model):
     scale_version: Mapped[str] = mapped_column(String(20))
     #: "scored" or "unable" (could not be assessed; reason given, never a forced number).
     outcome: Mapped[str] = mapped_column(String(10))
-    unable_reason: Mapped[str | None] = mapped_column(Text)
+    unable_reason: Mapped[str | None] = mapped_column(bounded_text(2000))
     #: Item key -> value, as answered.
     items: Mapped[dict] = mapped_column(JSON, default=dict)
     #: Yes/no items (ketamine: blood in urine, unable to pass urine).
@@ -197,7 +197,7 @@ class NursingNote(ClinicalEntry, db.Model):
     __tablename__ = "nursing_note"
     kind = "note"
 
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(bounded_text(10000))
 
 
 class EntryRetraction(db.Model):
@@ -211,7 +211,7 @@ class EntryRetraction(db.Model):
     entry_kind: Mapped[str] = mapped_column(String(20))
     entry_id: Mapped[int] = mapped_column()
     admission_id: Mapped[int] = mapped_column(ForeignKey("admission.id"), index=True)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(bounded_text(2000))
     retracted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     retracted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.db import UTCDateTime, utc_now
+from clinic.db import UTCDateTime, bounded_text, utc_now
 from clinic.extensions import db
 from clinic.models.patient import Admission
 from clinic.models.user import User
@@ -27,7 +27,7 @@ class Escalation(db.Model):
     automatic: Mapped[bool] = mapped_column(default=False)
     #: "urgent" or "emergency".
     level: Mapped[str] = mapped_column(String(12))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(bounded_text(4000))
     #: Rule that raised it automatically (e.g. "news2:medium"), so an open one is not repeated.
     rule: Mapped[str | None] = mapped_column(String(40))
     #: The entry that raised it (kind and id), if any.
@@ -68,7 +68,7 @@ class EscalationUpdate(db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     #: For "informed": who was told (name and role).
     informed_who: Mapped[str | None] = mapped_column(String(120))
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(bounded_text(4000))
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     escalation: Mapped[Escalation] = relationship(back_populates="updates")

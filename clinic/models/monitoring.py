@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.db import UTCDateTime, utc_now
+from clinic.db import UTCDateTime, bounded_text, utc_now
 from clinic.extensions import db
 from clinic.models.charting import ENTRY_MODELS, ClinicalEntry
 from clinic.models.unit import Bed, Unit
@@ -61,7 +61,7 @@ class ProtocolOverride(db.Model):
     protocol: Mapped[str] = mapped_column(String(20))
     #: None ends the override (the unit's rules apply again).
     interval_minutes: Mapped[int | None] = mapped_column()
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(bounded_text(1000))
     set_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     #: The band of the newest result when set (clinic.scoring.due.band_of); the override may
@@ -80,7 +80,7 @@ class ObservationLevelChange(db.Model):
     admission_id: Mapped[int] = mapped_column(ForeignKey("admission.id"), index=True)
     #: clinic.scoring.due.OBSERVATION_LEVELS code.
     level: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(bounded_text(2000))
     #: Set for a risk (suicide, self-harm, aggression): only a physician or charge nurse lowers it.
     for_risk: Mapped[bool] = mapped_column(default=False, server_default=false())
     changed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -99,9 +99,9 @@ class SafetyCheck(ClinicalEntry, db.Model):
     location: Mapped[str] = mapped_column(String(20))
     #: One of SAFETY_ACTIVITIES.
     activity: Mapped[str] = mapped_column(String(20))
-    concern: Mapped[str | None] = mapped_column(Text)
+    concern: Mapped[str | None] = mapped_column(bounded_text(1000))
     #: Required when the check time is earlier than the time of entry.
-    backdate_reason: Mapped[str | None] = mapped_column(Text)
+    backdate_reason: Mapped[str | None] = mapped_column(bounded_text(1000))
     #: Shared by the checks saved together in one round.
     round_key: Mapped[str | None] = mapped_column(String(64))
 
@@ -116,7 +116,7 @@ class MissedCheckNote(db.Model):
     admission_id: Mapped[int] = mapped_column(ForeignKey("admission.id"))
     #: Due time of the missed window.
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(bounded_text(1000))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

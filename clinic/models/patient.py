@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.db import UTCDateTime, utc_now
+from clinic.db import UTCDateTime, bounded_text, utc_now
 from clinic.extensions import db
 from clinic.models.unit import Bed, Unit
 from clinic.models.user import User
@@ -101,7 +101,7 @@ class Patient(PatientFacts, db.Model):
     #: One of SEXES.
     sex: Mapped[str] = mapped_column(String(10))
     #: Free text; "No known drug allergies" is recorded explicitly, never assumed.
-    allergies: Mapped[str] = mapped_column(Text)
+    allergies: Mapped[str] = mapped_column(bounded_text(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     admissions: Mapped[list[Admission]] = relationship(
@@ -148,7 +148,7 @@ class Admission(AdmissionFacts, db.Model):
     discharged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: One of DISPOSITIONS.
     disposition: Mapped[str | None] = mapped_column(String(40))
-    discharge_note: Mapped[str | None] = mapped_column(Text)
+    discharge_note: Mapped[str | None] = mapped_column(bounded_text(4000))
     #: NEWS2 SpO2 scale: 2 only for confirmed hypercapnic respiratory failure, on a recorded
     #: clinician decision (who and when below).
     spo2_scale: Mapped[int] = mapped_column(default=1, server_default="1")

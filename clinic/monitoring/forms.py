@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation
 
+from clinic.forms import PlainText, StrictIntegerField
 from clinic.monitoring.services import OVERRIDE_MAX_MINUTES, OVERRIDE_MIN_MINUTES
 
 _RANGE = f"Enter a whole number of minutes from {OVERRIDE_MIN_MINUTES} to {OVERRIDE_MAX_MINUTES}."
-
-
-class MinutesField(IntegerField):
-    """A whole number of minutes whose every refusal says what to type."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_RANGE) from None
 
 
 def _in_range(form, field):
@@ -34,14 +25,16 @@ _in_range.field_flags = {"required": True}
 class OverrideForm(FlaskForm):
     """One protocol's override; the page shows one per protocol, each with the protocol as prefix."""
 
-    interval_minutes = MinutesField(
+    interval_minutes = StrictIntegerField(
         "Reassess every (minutes)",
         validators=[_in_range],
+        digits=5,
+        message=_RANGE,
         render_kw={"inputmode": "numeric", "min": OVERRIDE_MIN_MINUTES, "max": OVERRIDE_MAX_MINUTES},
     )
     reason = TextAreaField(
         "Clinical reason",
-        validators=[DataRequired(message="Give the clinical reason."), Length(max=1000)],
+        validators=[PlainText(), DataRequired(message="Give the clinical reason."), Length(max=1000)],
         render_kw={"rows": 2},
     )
 
@@ -51,6 +44,10 @@ class EndOverrideForm(FlaskForm):
 
     reason = TextAreaField(
         "Why end it?",
-        validators=[DataRequired(message="Give the reason for ending the override."), Length(max=1000)],
+        validators=[
+            PlainText(),
+            DataRequired(message="Give the reason for ending the override."),
+            Length(max=1000),
+        ],
         render_kw={"rows": 2},
     )

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from clinic.forms import TIME_FORMATS
+from clinic.forms import TIME_FORMATS, PlainText
 from clinic.models.monitoring import SAFETY_ACTIVITIES, SAFETY_LOCATIONS
 from clinic.scoring.due import OBSERVATION_LEVELS
 
@@ -31,7 +31,7 @@ class RoundForm(FlaskForm):
     #: The time the page showed; a "Checked at" left at it means "when I save".
     checked_at_shown = HiddenField()
     backdate_reason = StringField(
-        "Reason for back-dating", validators=[Optional(), Length(max=1000)],
+        "Reason for back-dating", validators=[PlainText(), Optional(), Length(max=1000)],
         render_kw={"autocomplete": "off"},
     )
     #: The round key: every check of the round shares it, so a resubmitted round saves once.
@@ -54,7 +54,7 @@ class CheckRowForm(Form):
 
     location = RadioField("Where", choices=list(SAFETY_LOCATIONS.items()), validate_choice=False)
     activity = RadioField("Doing", choices=list(SAFETY_ACTIVITIES.items()), validate_choice=False)
-    concern = StringField("Safety concern (optional)", validators=[Optional(), Length(max=1000)],
+    concern = StringField("Safety concern (optional)", validators=[PlainText(), Optional(), Length(max=1000)],
                           render_kw={"autocomplete": "off"})
 
     def __init__(self, *args, **kwargs):
@@ -91,7 +91,11 @@ class MissedNoteForm(FlaskForm):
     due_at = HiddenField(validators=[DataRequired(message="This missed check could not be identified.")])
     reason = StringField(
         "Why was it missed?",
-        validators=[DataRequired(message="Give the reason the check was missed."), Length(max=1000)],
+        validators=[
+            PlainText(),
+            DataRequired(message="Give the reason the check was missed."),
+            Length(max=1000),
+        ],
         render_kw={"autocomplete": "off"},
     )
 
@@ -101,7 +105,7 @@ class ObservationLevelForm(FlaskForm):
                        validators=[DataRequired(message="Choose an observation level.")])
     reason = TextAreaField(
         "Reason for the change",
-        validators=[DataRequired(message="Give the reason for the change."), Length(max=2000)],
+        validators=[PlainText(), DataRequired(message="Give the reason for the change."), Length(max=2000)],
     )
     for_risk = BooleanField("Set for risk (suicide, self-harm, aggression): only a physician or charge "
                             "nurse may lower it")

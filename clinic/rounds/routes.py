@@ -26,7 +26,7 @@ from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_nex
 from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import from_local
 
-_ROW_FIELD = re.compile(r"^p(\d+)-(location|activity|concern)$")
+_ROW_FIELD = re.compile(r"^p([0-9]{1,9})-(location|activity|concern)$")
 TIME_INPUT = "%Y-%m-%dT%H:%M"
 
 

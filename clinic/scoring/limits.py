@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 
+from clinic.numbers import parse_decimal
+
 REFUSE = "refuse"
 CONFIRM = "confirm"
 FLAG = "flag"
@@ -20,6 +22,9 @@ OK = "ok"
 TIERS: tuple[str, ...] = (REFUSE, CONFIRM, FLAG, OK)
 
 _TENTH = Decimal("0.1")
+#: Digits a typed vital may have: room for every possible value, a °F temperature and a stray
+#: extra decimal (each refused with its own message), and no more, so nothing huge is converted.
+TYPED_DIGITS = {"int_digits": 4, "frac_digits": 3, "signed": True}
 
 
 @dataclass(frozen=True)
@@ -189,10 +194,12 @@ def _number(value: object) -> Decimal | None:
     # bool is an int subclass; a ticked box is not a measurement.
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
+    if isinstance(value, str):
+        try:
+            return parse_decimal(value, **TYPED_DIGITS)
+        except ValueError:
+            return None
+    number = Decimal(str(value))
     return number if number.is_finite() else None
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from clinic.forms import EntryForm
+from clinic.forms import EntryForm, PlainText
+from clinic.numbers import parse_decimal
 from clinic.vitals.services import CONSCIOUSNESS, MEASURED, OXYGEN_DEVICES, check_values
 
 
@@ -82,10 +83,10 @@ class VitalsForm(EntryForm):
     @property
     def oxygen_flow_value(self) -> Decimal | None:
         try:
-            flow = Decimal((self.oxygen_flow.data or "").strip())
-        except InvalidOperation:
+            flow = parse_decimal(self.oxygen_flow.data, int_digits=3, frac_digits=3)
+        except ValueError:
             return None
-        if not flow.is_finite() or not Decimal("0.1") <= flow <= Decimal("60"):
+        if flow is None or not Decimal("0.1") <= flow <= Decimal("60"):
             return None
         return flow.quantize(Decimal("0.1"))
 
@@ -96,5 +97,5 @@ class Spo2ScaleForm(FlaskForm):
         choices=[("1", "Scale 1 (default)"), ("2", "Scale 2: confirmed hypercapnic respiratory failure")],
         validators=[DataRequired(message="Choose a scale.")],
     )
-    reason = TextAreaField("Clinical reason", validators=[DataRequired(message="Give the reason."),
-                                                          Length(max=1000)])
+    reason = TextAreaField("Clinical reason", validators=[
+        PlainText(), DataRequired(message="Give the reason."), Length(max=1000)])

@@ -11,12 +11,14 @@ from clinic.entries import ChartingError
 from clinic.escalations.services import open_escalations
 from clinic.extensions import db
 from clinic.models import VitalSigns
+from clinic.numbers import parse_decimal
 from clinic.routing import (
     CHARTING_ROLES,
     admission_or_404,
     attach_error,
     audited_page,
     local_now,
+    next_path,
     safe_next,
     save_entry,
     saved,
@@ -77,15 +79,20 @@ def _render(form, admission, *, correcting=None, status=200):
     return render_template(
         "vitals/form.html", form=form, admission=admission, correcting=correcting,
         consciousness=CONSCIOUSNESS, devices=OXYGEN_DEVICES,
-        next_url=request.values.get("next", ""),
+        next_url=next_path(),
     ), status
 
 
 def _convert_temperature(form) -> bool:
     """Apply the offered °F → °C conversion; return whether the button was pressed."""
-    converted = request.form.get("use_celsius")
-    if not converted:
+    try:
+        # Only a value the page offered: anything else would be flashed back into the cookie.
+        converted = parse_decimal(request.form.get("use_celsius"), int_digits=2, frac_digits=1)
+    except ValueError:
+        converted = None
+    if converted is None:
         return False
+    converted = str(converted)
     form.temperature.data = converted
     form.temperature.errors = []
     flash(f"Temperature converted to {converted} °C. Check it, then save.", "info")

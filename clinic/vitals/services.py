@@ -13,6 +13,7 @@ from clinic.escalations import services as escalations
 from clinic.extensions import db
 from clinic.models import Admission, User, VitalSigns
 from clinic.models.charting import to_tenths
+from clinic.numbers import parse_decimal
 from clinic.scoring import limits, news2
 
 #: Form fields checked against the input limits, in form order, with the limits' parameter name.
@@ -72,15 +73,21 @@ def check_values(raw: dict[str, str | None], *, confirmed: bool,
         text = (raw.get(name) or "").strip()
         if not text:
             continue
-        if name == "glucose":
-            text = text.upper() if text.upper() in ("LO", "HI") else text
-        verdict = limits.check_glucose(text, glucose_unit) if name == "glucose" else limits.check(
-            parameter, text, systolic=systolic if name == "diastolic_bp" else None
+        if name == "glucose" and text.upper() in ("LO", "HI"):
+            value: Decimal | str = text.upper()
+        else:
+            try:
+                value = parse_decimal(text, **limits.TYPED_DIGITS)
+            except ValueError:
+                checked.errors[name] = f"{limits.LIMITS[parameter].label} must be a number"
+                continue
+        verdict = limits.check_glucose(value, glucose_unit) if name == "glucose" else limits.check(
+            parameter, value, systolic=systolic if name == "diastolic_bp" else None
         )
         if verdict.tier == limits.REFUSE:
             checked.errors[name] = verdict.message
             if name == "temperature":
-                offered = _fahrenheit_offer(text)
+                offered = _fahrenheit_offer(value)
                 if offered is not None:
                     checked.conversions[name] = offered
             continue
@@ -98,12 +105,8 @@ def check_values(raw: dict[str, str | None], *, confirmed: bool,
     return checked
 
 
-def _fahrenheit_offer(text: str) -> Decimal | None:
+def _fahrenheit_offer(value: Decimal) -> Decimal | None:
     limit = limits.LIMITS["temperature"]
-    try:
-        value = Decimal(text)
-    except ArithmeticError:
-        return None
     if limit.fahrenheit is not None and value in limit.fahrenheit:
         return limits.fahrenheit_to_celsius(value)
     return None

@@ -1,7 +1,7 @@
 """safety-a: override band, glucose unit, admission risk flags
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 22:20:00
 
 An override remembers the band it was set in (it lapses once the band worsens); a unit charts
@@ -16,7 +16,7 @@ from clinic.db import append_only_ddl, drop_append_only_ddl
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
