@@ -9,7 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from clinic import MIGRATIONS_DIR, create_app
+from clinic import MIGRATIONS_DIR, content_hash, create_app
 from clinic.extensions import db
 from config import TestConfig, normalise_database_url
 from tests.conftest import PG_URL
@@ -54,3 +54,26 @@ def test_postgresql_empty_database_upgrades_to_models():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_sqlite_triggers_survive_every_migration(tmp_path):
+    """A batch alteration rebuilds a table on SQLite and drops its triggers with the old one."""
+    from sqlalchemy import String
+
+    app = _migrated_app(f"sqlite:///{tmp_path / 'triggers.sqlite3'}")
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            triggers = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+        db.engine.dispose()
+    hashed = {"audit_event", "assignment", "due_definition", "handover_setting", *content_hash.HASHED_TABLES}
+    missing = [f"{table}_no_{verb}" for table in hashed for verb in ("update", "delete")
+               if f"{table}_no_{verb}" not in triggers]
+    # bounded_text columns: VARCHAR(n) elsewhere, TEXT held to n characters by triggers on SQLite.
+    for table in db.metadata.tables.values():
+        for column in table.columns:
+            variant = getattr(column.type, "_variant_mapping", {}).get("sqlite")
+            if variant is not None and isinstance(column.type, String) and column.type.length:
+                missing += [f"{table.name}_{column.name}_length_{verb}" for verb in ("insert", "update")
+                            if f"{table.name}_{column.name}_length_{verb}" not in triggers]
+    assert missing == []

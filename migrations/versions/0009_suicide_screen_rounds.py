@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import clinic.db
-from clinic.db import append_only_ddl, drop_append_only_ddl
+from clinic.db import append_only_ddl, drop_append_only_ddl, drop_length_limit_ddl, length_limit_ddl
 
 # revision identifiers, used by Alembic.
 revision = '0009'
@@ -74,6 +74,11 @@ def upgrade():
         for table in ('observation_level_change', 'withdrawal_assessment'):
             for statement in [*drop_append_only_ddl(table, 'sqlite'), *append_only_ddl(table, 'sqlite')]:
                 op.execute(statement)
+        # Its length limit (migration 0006) is a trigger too.
+        reason_limit = {'reason': 2000}
+        for statement in [*drop_length_limit_ddl('observation_level_change', reason_limit, 'sqlite'),
+                          *length_limit_ddl('observation_level_change', reason_limit, 'sqlite')]:
+            op.execute(statement)
     for table in APPEND_ONLY:
         for statement in append_only_ddl(table, op.get_bind().dialect.name):
             op.execute(statement)

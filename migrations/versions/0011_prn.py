@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import clinic.db
-from clinic.db import append_only_ddl, drop_append_only_ddl
+from clinic.db import append_only_ddl, drop_append_only_ddl, drop_length_limit_ddl, length_limit_ddl
 
 
 # revision identifiers, used by Alembic.
@@ -19,6 +19,8 @@ branch_labels = None
 depends_on = None
 
 APPEND_ONLY = ('prn_order', 'prn_discontinuation', 'prn_dose', 'prn_effect')
+
+CORRECTION_REASON = {'correction_reason': 2000}
 
 
 def upgrade():
@@ -85,7 +87,7 @@ def upgrade():
     sa.Column('recorded_at', clinic.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('is_late', sa.Boolean(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=64), nullable=False),
-    sa.Column('correction_reason', sa.Text(), nullable=True),
+    sa.Column('correction_reason', clinic.db.bounded_text(2000), nullable=True),
     sa.Column('admission_id', sa.Integer(), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=False),
     sa.Column('supersedes_id', sa.Integer(), nullable=True),
@@ -132,9 +134,14 @@ def upgrade():
     for table in APPEND_ONLY:
         for statement in append_only_ddl(table, op.get_bind().dialect.name):
             op.execute(statement)
+    # The correction reason's limit, held on SQLite by triggers like every charted entry's (0006).
+    for statement in length_limit_ddl('prn_dose', CORRECTION_REASON, op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def downgrade():
+    for statement in drop_length_limit_ddl('prn_dose', CORRECTION_REASON, op.get_bind().dialect.name):
+        op.execute(statement)
     for table in APPEND_ONLY:
         for statement in drop_append_only_ddl(table, op.get_bind().dialect.name):
             op.execute(statement)
