@@ -64,7 +64,8 @@ def test_sqlite_triggers_survive_every_migration(tmp_path):
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         with db.engine.connect() as conn:
-            triggers = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+            found = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+            triggers = set(found.scalars())
         db.engine.dispose()
     hashed = {"audit_event", "assignment", "due_definition", "handover_setting", *content_hash.HASHED_TABLES}
     missing = [f"{table}_no_{verb}" for table in hashed for verb in ("update", "delete")
