@@ -28,6 +28,7 @@ from clinic.models import ProtocolOverride, Unit, VitalSigns
 from clinic.monitoring.services import OVERRIDE_MAX_MINUTES, OVERRIDE_MIN_MINUTES
 from clinic.scoring import limits
 from tests.conftest import PASSWORD
+from tests.prn_helpers import give, make_order
 
 #: POST routes whose form only shows in a state the small ward is not in, or that are not forms.
 NOT_FOUND_ON_A_PAGE = {
@@ -136,6 +137,8 @@ def ward(app, make_unit, make_user, make_admission):
     """Return the URL arguments of a small ward: a unit, an admission with entries, a user."""
     from clinic.assessments.services import record_assessment
     from clinic.escalations.services import raise_by_hand
+    from clinic.handover.services import assemble, choose_shift
+    from clinic.handover.signing import add_item, sign
     from clinic.notes.services import record_note
     from clinic.scoring import ciwa_ar
     from clinic.vitals.services import check_values, record_vitals
@@ -162,11 +165,24 @@ def ward(app, make_unit, make_user, make_admission):
                                idempotency_key=uuid.uuid4().hex)
     target = make_user("nurse", display_name="Target Person")
     db.session.commit()
+    # A PRN order with a dose whose effect is due: the give, effect and discontinue forms show.
+    order = make_order(admission, make_user("physician"))
+    dose = give(admission, nurse, order, minutes_ago=20)
+    # A signed handover with a line on it: the accept and withdraw forms show.
+    now = utc_now()
+    handover = assemble(unit, now=now, shift=choose_shift(unit, now))
+    add_item(by=nurse, handover=handover, admission_id=admission.id, kind="todo", text="Repeat CIWA-Ar",
+             owner=None, due_at=None, level=None)
+    sign(by=nurse, handover=handover, now=now, idempotency_key=uuid.uuid4().hex)
+    # A patient within eyesight for the last two hours: an hour to attest.
+    watched = make_admission(unit=unit, protocols=("vitals",), substances=(("ketamine", 20),))
+    watched.observation_level, watched.observation_level_since = "eyesight", now - timedelta(hours=2)
+    db.session.commit()
     return {
         "unit_id": unit.id, "admission_id": admission.id, "vitals_id": vitals.id,
         "note_id": note.id, "assessment_id": assessment.id, "escalation_id": escalation.id,
         "user_id": target.id, "bed_id": unit.beds[-1].id, "kind": "vitals", "entry_id": vitals.id,
-        "session_id": 1,
+        "session_id": 1, "order_id": order.id, "dose_id": dose.id,
     }
 
 
