@@ -1,0 +1,40 @@
+"""The ward's rough edges (issue 12): what the pages say, read as a user reads them."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from clinic.extensions import db
+from clinic.models import Bed
+
+
+def text_of(html: str) -> str:
+    """Return the text a reader sees: tags dropped, entities decoded, spaces collapsed."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def table_rows(html: str) -> list[str]:
+    """Return the text of each body row of the page's tables."""
+    bodies = re.findall(r"<tbody>(.*?)</tbody>", html, flags=re.S)
+    return [text_of(row) for body in bodies for row in re.findall(r"<tr\b.*?</tr>", body, flags=re.S)]
+
+
+# -- 1. assignments: open beds are not "closed" -------------------------------------------------
+
+def test_assignment_sheet_calls_only_closed_beds_closed(client, auth, make_unit, make_admission):
+    unit = make_unit(beds=3)
+    beds = {b.label: b for b in unit.beds}
+    make_admission(unit=unit, bed=beds["1"], family_name="Walker", given_name="Jade")
+    left = make_admission(unit=unit, bed=beds["3"], family_name="Stone", given_name="Ash")
+    db.session.get(Bed, left.bed_id).active = False  # closed with a patient still in it
+    db.session.commit()
+    auth.login_as("charge_nurse")
+
+    rows = table_rows(client.get(f"/units/{unit.id}/assignments").get_data(as_text=True))
+
+    assert len(rows) == 3
+    assert rows[0].startswith("1 WALKER, Jade") and "closed" not in rows[0]
+    assert rows[1].startswith("2 Empty") and "closed" not in rows[1]
+    assert rows[2].startswith("3 closed STONE, Ash")
