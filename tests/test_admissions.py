@@ -195,8 +195,8 @@ def test_unknown_mrn_lookup_starts_a_new_patient(client, auth, make_unit):
     assert response.status_code == 200
     assert "No patient with MRN ZZ-404" in page_text(response)
     assert shown_inputs(response)["mrn"] == ["zz-404"]
-    # Ketamine is pre-selected as primary; the unit treats ketamine first.
-    assert shown_inputs(response)["primary_substance"] == ["ketamine"]
+    # Nothing clinical is pre-selected: the primary substance is the user's choice.
+    assert shown_inputs(response)["primary_substance"] == []
 
 
 # --- returning patients --------------------------------------------------------------------------
@@ -361,7 +361,7 @@ def test_last_use_in_the_future_is_refused(client, auth, make_unit):
     assert count(Admission) == 0
 
 
-CHOOSE_PRIMARY = "Choose the primary substance."
+CHOOSE_PRIMARY = "Primary substance: you ticked Ketamine and Alcohol; choose which is the primary one."
 TICK_PRIMARY = "Tick the primary substance as used, with its last use."
 ALCOHOL_ONLY = {"substances-ketamine-used": None, "substances-ketamine-last_use": None,
                 "substances-alcohol-used": "y", "substances-alcohol-last_use": "2020-01-01T10:00"}
@@ -370,13 +370,13 @@ ALCOHOL_ONLY = {"substances-ketamine-used": None, "substances-ketamine-last_use"
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"primary_substance": None}, CHOOSE_PRIMARY),
-        ({"primary_substance": ""}, CHOOSE_PRIMARY),
-        ({**ALCOHOL_ONLY, "primary_substance": None}, CHOOSE_PRIMARY),
+        ({"substances-alcohol-used": "y", "primary_substance": None}, CHOOSE_PRIMARY),
+        ({"substances-alcohol-used": "y", "primary_substance": ""}, CHOOSE_PRIMARY),
+        ({"primary_substance": "heroin"}, "Primary substance: choose one of the substances listed."),
         # Alcohol only, but the primary left on ketamine.
         ({**ALCOHOL_ONLY, "primary_substance": "ketamine"}, TICK_PRIMARY),
     ],
-    ids=["not sent", "empty", "not sent, alcohol only", "primary not used"],
+    ids=["two ticked, not sent", "two ticked, empty", "unknown", "primary not used"],
 )
 def test_missing_primary_substance_is_refused(client, auth, make_unit, changes, message):
     unit = make_unit()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from sqlalchemy import select
+
 from clinic.extensions import db
 from clinic.models import Bed
 
@@ -38,3 +40,45 @@ def test_assignment_sheet_calls_only_closed_beds_closed(client, auth, make_unit,
     assert rows[0].startswith("1 WALKER, Jade") and "closed" not in rows[0]
     assert rows[1].startswith("2 Empty") and "closed" not in rows[1]
     assert rows[2].startswith("3 closed STONE, Ash")
+
+
+# -- 3. admit: nothing clinical pre-selected ----------------------------------------------------
+
+def test_admit_form_preselects_no_primary_substance(client, auth, make_unit):
+    from tests.test_admissions import shown_inputs
+    unit = make_unit()
+    auth.login_as("charge_nurse")
+
+    response = client.get("/admit", query_string={"unit": unit.id})
+
+    assert shown_inputs(response)["primary_substance"] == []
+
+
+def test_the_only_substance_ticked_is_the_primary(client, auth, make_unit):
+    from clinic.models import AdmissionSubstance
+    from tests.test_admissions import ALCOHOL_ONLY, admit_form, bed_labelled, post_admit
+    unit = make_unit()
+    auth.login_as("charge_nurse")
+
+    response = post_admit(client, unit, admit_form(unit, bed_labelled(unit, "1"), **ALCOHOL_ONLY,
+                                                   primary_substance=None))
+
+    assert response.status_code == 302
+    [row] = db.session.scalars(select(AdmissionSubstance)).all()
+    assert (row.substance, row.is_primary) == ("alcohol", True)
+
+
+def test_two_substances_and_no_primary_asks_which(client, auth, make_unit):
+    from clinic.models import Admission
+    from tests.test_admissions import ALCOHOL_ONLY, admit_form, bed_labelled, count, post_admit
+    unit = make_unit()
+    auth.login_as("charge_nurse")
+
+    response = post_admit(client, unit, admit_form(
+        unit, bed_labelled(unit, "1"), primary_substance=None,
+        **{k: v for k, v in ALCOHOL_ONLY.items() if "ketamine" not in k}))
+
+    assert response.status_code == 422
+    assert "Primary substance: you ticked Ketamine and Alcohol; choose which is the primary one." \
+        in text_of(response.get_data(as_text=True))
+    assert count(Admission) == 0

@@ -83,20 +83,29 @@ class AdmitForm(FlaskForm):
     admitted_at = DateTimeLocalField("Admitted at", format=TIME_FORMATS, validators=[DataRequired()])
     attending_physician = SelectField("Attending physician", coerce=int, validators=[Optional()])
     substances = FormField(SubstancesForm)
-    primary_substance = RadioField(
-        "Primary substance", choices=list(SUBSTANCES.items()), default="ketamine",
-        validators=[DataRequired(message="Choose the primary substance.")],
-    )
+    # No default: nothing clinical is chosen for the user (see validate_primary_substance).
+    primary_substance = RadioField("Primary substance", choices=list(SUBSTANCES.items()),
+                                   validate_choice=False)
     protocols = MultiCheckboxField(
         "Monitoring protocols", choices=list(PROTOCOLS.items()), default=["vitals"]
     )
 
     def validate_primary_substance(self, field):
-        if not field.raw_data:
-            # The default only pre-selects the radio; a submission must name the primary itself.
-            raise ValidationError("Choose the primary substance.")
-        row = getattr(self.substances.form, field.data or "", None)
-        if row is not None and not row.form.used.data:
+        ticked = [key for key in SUBSTANCES if getattr(self.substances.form, key).form.used.data]
+        if not field.data:
+            if len(ticked) == 1:
+                # The one substance ticked is the primary one; asking again would be a needless tap.
+                field.data = ticked[0]
+            elif ticked:
+                names = [SUBSTANCES[key] for key in ticked]
+                raise ValidationError(
+                    f"Primary substance: you ticked {', '.join(names[:-1])} and {names[-1]}; "
+                    "choose which is the primary one."
+                )
+            return
+        if field.data not in SUBSTANCES:
+            raise ValidationError("Primary substance: choose one of the substances listed.")
+        if field.data not in ticked:
             raise ValidationError("Tick the primary substance as used, with its last use.")
 
 
