@@ -82,3 +82,22 @@ def test_two_substances_and_no_primary_asks_which(client, auth, make_unit):
     assert "Primary substance: you ticked Ketamine and Alcohol; choose which is the primary one." \
         in text_of(response.get_data(as_text=True))
     assert count(Admission) == 0
+
+
+# -- 4. find by MRN: a patient on the ward is named with their bed at once ----------------------
+
+def test_find_by_mrn_of_a_patient_on_the_ward_names_their_bed(client, auth, make_unit,
+                                                             make_admission, audit_events):
+    unit = make_unit(name="Larch Ward", beds=3)
+    beds = {b.label: b for b in unit.beds}
+    here = make_admission(unit=unit, bed=beds["3"], mrn="ON-1", family_name="Walker",
+                          given_name="Jade")
+    auth.login_as("charge_nurse")
+
+    response = client.get("/admit", query_string={"unit": unit.id, "mrn": "on-1"})
+
+    html = response.get_data(as_text=True)
+    text = text_of(html)
+    assert "WALKER, Jade (MRN ON-1) is on Larch Ward now, in bed 3. Open their chart" in text
+    assert f'href="/admissions/{here.id}"' in html
+    assert "Previous admissions" not in text  # no offer to re-admit

@@ -60,12 +60,16 @@ def admit():
 
     lookup = request.args.get("mrn", "").strip()
     returning = services.find_patient(lookup) if lookup else None
+    # A patient on a unit now is not offered for re-admission: say where they are instead.
+    on_ward = services.current_admission_of(returning) if returning is not None else None
+    if on_ward is not None and request.method == "GET":
+        returning = None
     if request.method == "GET":
         form.admitted_at.data = _local_naive_now(unit)
         if returning is not None:
             form.mrn.data = returning.mrn
             form.allergies.data = returning.allergies
-        elif lookup:
+        elif lookup and on_ward is None:
             form.mrn.data = lookup
             flash(f"No patient with MRN {lookup.upper()}: enter the new patient's details.", "info")
 
@@ -113,6 +117,7 @@ def admit():
                 return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template(
         "admissions/admit.html", form=form, unit=unit, returning=returning, lookup=lookup,
+        on_ward=on_ward,
         substance_labels=SUBSTANCES,
     ), (422 if form.errors else 200)
 

@@ -53,6 +53,13 @@ def current_admission_in_bed(bed: Bed) -> Admission | None:
     )
 
 
+def current_admission_of(patient: Patient) -> Admission | None:
+    """Return the patient's admission under way, if they are on a unit now."""
+    return db.session.scalar(
+        select(Admission).where(Admission.patient_id == patient.id, Admission.status == ADMITTED)
+    )
+
+
 def free_beds(unit: Unit) -> list[Bed]:
     occupied = select(Admission.bed_id).where(
         Admission.unit_id == unit.id, Admission.status == ADMITTED
