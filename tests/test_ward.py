@@ -101,3 +101,20 @@ def test_find_by_mrn_of_a_patient_on_the_ward_names_their_bed(client, auth, make
     assert "WALKER, Jade (MRN ON-1) is on Larch Ward now, in bed 3. Open their chart" in text
     assert f'href="/admissions/{here.id}"' in html
     assert "Previous admissions" not in text  # no offer to re-admit
+
+
+# -- 5. a new admission is due within the grace period, not overdue at once ---------------------
+
+def test_a_patient_admitted_a_minute_ago_is_due_not_overdue(client, auth, make_unit, make_admission):
+    unit = make_unit(beds=2)
+    make_admission(unit=unit, hours_ago=1 / 60, family_name="Walker", given_name="Jade",
+                   protocols=("vitals", "ketamine"))
+    auth.login_as("nurse")
+
+    board = text_of(client.get(f"/units/{unit.id}/board").get_data(as_text=True))
+    due = text_of(client.get(f"/units/{unit.id}/due").get_data(as_text=True))
+
+    for page in (board, due):
+        assert "WALKER, Jade" in page
+        assert re.search(r"(?i)overdue (by|\d)|⚠ Overdue", page) is None, page
+        assert "Due soon" in page
