@@ -472,10 +472,11 @@ def test_transfer_to_a_free_bed(client, auth, make_unit, make_admission, audit_e
     nurse = auth.login_as("charge_nurse")
 
     response = client.post(f"/admissions/{admission.id}/transfer",
-                           data={"bed": str(bed_labelled(unit, "4").id), "reason": "Nearer the station"})
+                           data={"bed": str(bed_labelled(unit, "4").id), "reason": "Nearer the station",
+                                 "confirm": "yes"})
 
     assert response.status_code == 302, page_text(response)
-    assert response.location == f"/units/{unit.id}/board"
+    assert response.location == f"/admissions/{admission.id}"
     assert "FERREIRA, Sam moved to bed 4." in flashed(client)
     assert refresh(admission).bed.label == "4"
     move = db.session.scalar(select(BedMove))
@@ -501,7 +502,7 @@ def test_transfer_to_an_occupied_bed_is_refused_naming_the_holder(client, auth, 
     auth.login_as("charge_nurse")
 
     response = client.post(f"/admissions/{moving.id}/transfer",
-                           data={"bed": str(holder.bed_id), "reason": ""})
+                           data={"bed": str(holder.bed_id), "reason": "", "confirm": "yes"})
 
     assert response.status_code == 422
     assert "Bed 2 is occupied by KOWALCZYK, Ewa (MRN HOLD-2)" in page_text(response)
@@ -515,7 +516,7 @@ def test_transfer_to_the_same_bed_is_refused(client, auth, make_admission):
     auth.login_as("charge_nurse")
 
     response = client.post(f"/admissions/{admission.id}/transfer",
-                           data={"bed": str(admission.bed_id)})
+                           data={"bed": str(admission.bed_id), "confirm": "yes"})
 
     assert response.status_code == 422
     assert count(BedMove) == 0
@@ -525,7 +526,8 @@ def test_transfer_to_the_same_bed_is_refused(client, auth, make_admission):
 
 def discharge_form(admission, hours_ago: float = 0, disposition: str = "residential") -> dict:
     return {"discharged_at": local(admission.unit, hours_ago=hours_ago),
-            "disposition": disposition, "note": "To residential programme, bed booked."}
+            "disposition": disposition, "note": "To residential programme, bed booked.",
+            "confirm": "yes"}
 
 
 def test_discharge_with_a_disposition_frees_the_bed(client, auth, make_admission, audit_events):
@@ -537,7 +539,7 @@ def test_discharge_with_a_disposition_frees_the_bed(client, auth, make_admission
 
     assert response.status_code == 302, page_text(response)
     assert response.location == f"/units/{admission.unit_id}/board"
-    assert "OYELARAN, Sam discharged." in flashed(client)
+    assert any(m.startswith("OYELARAN, Sam discharged from bed 1.") for m in flashed(client))
     admission = refresh(admission)
     assert admission.status == "discharged"
     assert admission.disposition == "residential"

@@ -24,6 +24,7 @@ EXPECTED: dict[str, set[str]] = {
     "admissions.admit": {"charge_nurse"},
     "admissions.transfer": {"charge_nurse"},
     "admissions.discharge": {"charge_nurse"},
+    "admissions.reverse_discharge": {"charge_nurse"},
     "admissions.chart": CLINICAL,
     "admissions.retract": CLINICAL,
     "vitals.new": CLINICAL,

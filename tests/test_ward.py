@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from sqlalchemy import select
 
 from clinic.extensions import db
@@ -118,3 +119,177 @@ def test_a_patient_admitted_a_minute_ago_is_due_not_overdue(client, auth, make_u
         assert "WALKER, Jade" in page
         assert re.search(r"(?i)overdue (by|\d)|⚠ Overdue", page) is None, page
         assert "Due soon" in page
+
+
+# -- 2. discharge and transfer name the patient before saving; a discharge can be reversed ------
+
+def _discharge_data(admission, **changes):
+    from tests.test_admissions import local
+    data = {"discharged_at": local(admission.unit), "disposition": "home", "note": "Went home"}
+    data.update(changes)
+    return data
+
+
+def test_discharge_asks_to_confirm_naming_patient_mrn_and_bed(client, auth, make_admission):
+    from clinic.models import Admission
+    admission = make_admission(mrn="WJ-77", family_name="Walker", given_name="Jade")
+    auth.login_as("charge_nurse")
+
+    response = client.post(f"/admissions/{admission.id}/discharge", data=_discharge_data(admission))
+
+    assert response.status_code == 200
+    text = text_of(response.get_data(as_text=True))
+    assert "Discharge WALKER, Jade?" in text
+    assert "Patient WALKER, Jade MRN WJ-77" in text and "Bed 1 ·" in text
+    assert "Yes, discharge WALKER, Jade" in text
+    assert db.session.get(Admission, admission.id).status == "admitted"
+
+    confirmed = client.post(f"/admissions/{admission.id}/discharge",
+                            data=_discharge_data(admission, confirm="yes"))
+    assert confirmed.status_code == 302
+    assert db.session.get(Admission, admission.id).status == "discharged"
+
+
+def test_change_on_the_confirmation_returns_to_the_form_with_what_was_typed(client, auth,
+                                                                           make_admission):
+    admission = make_admission()
+    auth.login_as("charge_nurse")
+
+    response = client.post(f"/admissions/{admission.id}/discharge",
+                           data=_discharge_data(admission, confirm="change", note="Kept note"))
+
+    text = text_of(response.get_data(as_text=True))
+    assert "Discharge note" in text and "Kept note" in text
+    assert "Yes, discharge" not in text
+
+
+def test_transfer_confirms_then_returns_to_the_chart(client, auth, make_unit, make_admission):
+    unit = make_unit(beds=3)
+    admission = make_admission(unit=unit, mrn="MV-1", family_name="Walker", given_name="Jade")
+    to_bed = [b for b in unit.beds if b.label == "3"][0]
+    auth.login_as("charge_nurse")
+
+    first = client.post(f"/admissions/{admission.id}/transfer", data={"bed": str(to_bed.id)})
+    text = text_of(first.get_data(as_text=True))
+    assert "Move WALKER, Jade to bed 3?" in text and "MRN MV-1" in text and "From bed 1" in text
+    assert db.session.get(Bed, admission.bed_id).label == "1"
+
+    done = client.post(f"/admissions/{admission.id}/transfer",
+                       data={"bed": str(to_bed.id), "confirm": "yes"})
+    assert done.status_code == 302 and done.location == f"/admissions/{admission.id}"
+
+
+def _discharged(client, admission):
+    response = client.post(f"/admissions/{admission.id}/discharge",
+                           data=_discharge_data(admission, confirm="yes"))
+    assert response.status_code == 302
+
+
+def test_charge_nurse_reverses_a_discharge_entered_in_error(client, auth, make_admission,
+                                                           audit_events):
+    from clinic.models import Admission, DischargeReversal
+    admission = make_admission(family_name="Walker", given_name="Jade")
+    charge = auth.login_as("charge_nurse", display_name="Cara Charge")
+    _discharged(client, admission)
+    discharged_at = db.session.get(Admission, admission.id).discharged_at
+
+    chart = text_of(client.get(f"/admissions/{admission.id}").get_data(as_text=True))
+    assert "Reverse discharge (entered in error)" in chart
+    form = client.get(f"/admissions/{admission.id}/reverse-discharge").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{admission.bed_id}">Bed 1</option>', form)
+
+    response = client.post(f"/admissions/{admission.id}/reverse-discharge",
+                           data={"bed": str(admission.bed_id), "reason": "Wrong patient chosen"})
+
+    assert response.status_code == 302 and response.location == f"/admissions/{admission.id}"
+    reopened = db.session.get(Admission, admission.id)
+    assert (reopened.status, reopened.discharged_at, reopened.bed_id) == ("admitted", None,
+                                                                         admission.bed_id)
+    [row] = db.session.scalars(select(DischargeReversal)).all()
+    assert (row.reason, row.reversed_by_id, row.discharged_at, row.disposition) == (
+        "Wrong patient chosen", charge.id, discharged_at, "home")
+    event = [e for e in audit_events("update") if "discharge reversed" in e.detail][0]
+    assert event.patient_id == admission.patient_id
+    chart = text_of(client.get(f"/admissions/{admission.id}").get_data(as_text=True))
+    assert "Discharge reversed" in chart and "Wrong patient chosen" in chart
+    assert "was entered in error" in chart
+
+
+def test_reversing_needs_a_reason_and_a_free_bed(client, auth, make_unit, make_admission):
+    from clinic.models import Admission
+    unit = make_unit(beds=2)
+    admission = make_admission(unit=unit)
+    auth.login_as("charge_nurse")
+    _discharged(client, admission)
+    make_admission(unit=unit, bed=db.session.get(Bed, admission.bed_id), family_name="Other")
+
+    form = client.get(f"/admissions/{admission.id}/reverse-discharge").get_data(as_text=True)
+    assert "<option selected" not in form  # its bed was taken: nothing chosen for the nurse
+    no_reason = client.post(f"/admissions/{admission.id}/reverse-discharge",
+                            data={"bed": str(admission.bed_id), "reason": " "})
+    text = text_of(no_reason.get_data(as_text=True))
+    assert no_reason.status_code == 422
+    assert "Reason: say why the discharge was entered in error." in text
+    taken = client.post(f"/admissions/{admission.id}/reverse-discharge",
+                        data={"bed": str(admission.bed_id), "reason": "Wrong patient"})
+    assert taken.status_code == 422
+    assert "Bed 1 is occupied by OTHER, Sam" in text_of(taken.get_data(as_text=True))
+    assert db.session.get(Admission, admission.id).status == "discharged"
+
+
+def test_a_discharge_from_an_earlier_shift_cannot_be_reversed(client, auth, make_admission):
+    from datetime import timedelta
+
+    from clinic.admissions import services
+    from clinic.db import utc_now
+    from clinic.models import Admission
+    admission = make_admission(hours_ago=40)
+    charge = auth.login_as("charge_nurse")
+    services.discharge(by=charge, admission=admission, discharged_at=utc_now() - timedelta(hours=13),
+                       disposition="home", note=None)
+    db.session.commit()
+
+    chart = text_of(client.get(f"/admissions/{admission.id}").get_data(as_text=True))
+    response = client.post(f"/admissions/{admission.id}/reverse-discharge",
+                           data={"bed": str(admission.bed_id), "reason": "Wrong patient"})
+
+    assert "Reverse discharge" not in chart
+    assert response.status_code == 302
+    assert db.session.get(Admission, admission.id).status == "discharged"
+
+
+@pytest.mark.parametrize("role", ["nurse", "physician"])
+def test_only_a_charge_nurse_reverses_a_discharge(client, auth, make_admission, make_user, role):
+    from clinic.admissions import services
+    from clinic.db import utc_now
+    admission = make_admission()
+    services.discharge(by=make_user("charge_nurse"), admission=admission, discharged_at=utc_now(),
+                       disposition="home", note=None)
+    db.session.commit()
+    auth.login_as(role)
+
+    response = client.post(f"/admissions/{admission.id}/reverse-discharge",
+                           data={"bed": str(admission.bed_id), "reason": "Wrong patient"})
+
+    assert response.status_code == 403
+
+
+def test_discharge_reversals_cannot_be_changed(make_admission, make_user):
+    from sqlalchemy import update
+    from sqlalchemy.exc import DatabaseError
+
+    from clinic.admissions import services
+    from clinic.db import utc_now
+    from clinic.models import DischargeReversal
+    charge = make_user("charge_nurse")
+    admission = make_admission()
+    services.discharge(by=charge, admission=admission, discharged_at=utc_now(), disposition="home",
+                       note=None)
+    services.reverse_discharge(by=charge, admission=admission, bed=admission.bed, reason="Error",
+                               now=utc_now())
+    db.session.commit()
+
+    with pytest.raises(DatabaseError):
+        db.session.execute(update(DischargeReversal).values(reason="Changed"))
+        db.session.flush()
+    db.session.rollback()

@@ -50,3 +50,50 @@ def test_assignment_sheet_shows_open_beds_open(app, server, page, make_unit, mak
     assert texts == ["1", "2", "3", "4 closed"]
     assert "WALKER, Jade" in rows.nth(1).inner_text()
     shoot(page, "assignments")
+
+
+def test_discharge_names_the_patient_and_can_be_reversed(app, server, page, make_unit,
+                                                         make_admission, make_user):
+    unit = make_unit(beds=3)
+    admission = make_admission(unit=unit, mrn="WJ-77", family_name="Walker", given_name="Jade")
+    make_user("charge_nurse", username="cara")
+    end_read()
+
+    log_in(page, server, "cara")
+    page.goto(f"{server}/admissions/{admission.id}")
+    page.get_by_role("link", name="Discharge", exact=True).click()
+    page.select_option("#disposition", "home")
+    page.get_by_role("button", name="Discharge").click()
+    box = page.locator(".confirm-patient")
+    assert "WALKER, Jade" in box.inner_text() and "WJ-77" in box.inner_text()
+    assert "Bed\n1" in box.inner_text() or "Bed 1" in " ".join(box.inner_text().split())
+    shoot(page, "discharge-confirm")
+    page.get_by_role("button", name="Yes, discharge WALKER, Jade").click()
+    assert "WALKER, Jade discharged from bed 1" in page.locator(".flashes").inner_text()
+
+    page.goto(f"{server}/admissions/{admission.id}")
+    page.get_by_role("link", name="Reverse discharge (entered in error)").click()
+    page.fill("#reason", "Wrong patient chosen")
+    shoot(page, "reverse-discharge")
+    page.get_by_role("button", name="Reverse the discharge").click()
+    assert page.url.endswith(f"/admissions/{admission.id}")
+    assert "back in bed 1" in page.locator(".flashes").inner_text()
+    assert "Wrong patient chosen" in page.locator("main").inner_text()
+
+
+def test_move_patient_confirms_and_returns_to_the_chart(app, server, page, make_unit,
+                                                       make_admission, make_user):
+    unit = make_unit(beds=3)
+    admission = make_admission(unit=unit, family_name="Walker", given_name="Jade")
+    make_user("charge_nurse", username="cara")
+    end_read()
+
+    log_in(page, server, "cara")
+    page.goto(f"{server}/admissions/{admission.id}/transfer")
+    page.select_option("#bed", label="Bed 3")
+    page.get_by_role("button", name="Move patient").click()
+    assert "Move WALKER, Jade to bed 3?" in page.locator("h1").inner_text()
+    shoot(page, "transfer-confirm")
+    page.get_by_role("button", name="Yes, move WALKER, Jade to bed 3").click()
+    assert page.url.endswith(f"/admissions/{admission.id}")
+    assert "moved to bed 3" in page.locator(".flashes").inner_text()

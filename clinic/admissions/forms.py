@@ -27,6 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clinic.forms import PlainText
 from clinic.models.patient import DISPOSITIONS, PROTOCOLS, SEXES, SUBSTANCES
 
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -114,6 +115,17 @@ class TransferForm(FlaskForm):
     bed = SelectField("Move to bed", coerce=int, validate_choice=False,
                       validators=[InputRequired(message="Choose a bed.")])
     reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+
+
+class ReverseDischargeForm(FlaskForm):
+    # The view and service refuse a taken bed, naming its patient (see AdmitForm.bed).
+    bed = SelectField("Reopen in bed", coerce=int, validate_choice=False,
+                      validators=[InputRequired(message="Choose a bed.")])
+    reason = StringField(
+        "Why was the discharge entered in error?",
+        validators=[DataRequired(message="Reason: say why the discharge was entered in error."),
+                    Length(max=200), PlainText()],
+    )
 
 
 class DischargeForm(FlaskForm):
