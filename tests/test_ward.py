@@ -293,3 +293,26 @@ def test_discharge_reversals_cannot_be_changed(make_admission, make_user):
         db.session.execute(update(DischargeReversal).values(reason="Changed"))
         db.session.flush()
     db.session.rollback()
+
+
+# -- 14. history: newest first throughout, shift headings kept ----------------------------------
+
+def test_whole_stay_history_is_newest_first_within_each_shift(client, auth, make_admission):
+    from datetime import timedelta
+
+    from clinic.db import utc_now
+    from clinic.notes.services import record_note
+    admission = make_admission(hours_ago=30)
+    nurse = auth.login_as("nurse")
+    now = utc_now()
+    for n, hours in enumerate((26, 25, 2, 1, 0.5)):
+        record_note(by=nurse, admission=admission, observed_at=now - timedelta(hours=hours),
+                    text=f"Note number {n}", idempotency_key=f"k{n}")
+    db.session.commit()
+
+    for view in ("stay", "shift"):
+        text = text_of(client.get(f"/admissions/{admission.id}?view={view}").get_data(as_text=True))
+        shown = [int(n) for n in re.findall(r"Note number (\d)", text)]
+        assert shown == sorted(shown, reverse=True), (view, shown)
+    stay = text_of(client.get(f"/admissions/{admission.id}?view=stay").get_data(as_text=True))
+    assert stay.count(" shift, ") >= 2  # the shift headings stay
