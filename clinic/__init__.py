@@ -171,11 +171,12 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from clinic import badges, timefmt
+    from clinic import badges, saved, timefmt
     from clinic.forms import EmptyForm
     from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT, PROTOCOLS
 
     app.jinja_env.globals.update(badges.TEMPLATE_GLOBALS)
+    app.jinja_env.globals["saved_notice"] = saved.saved_notice
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
     app.add_template_filter(timefmt.ago, "ago")

@@ -144,7 +144,7 @@ def test_charge_nurse_admits_a_new_patient(client, auth, make_unit, make_user, a
     assert response.status_code == 302, page_text(response)
     admission = db.session.scalar(select(Admission))
     assert response.location == f"/admissions/{admission.id}"
-    assert "Admitted HALVORSEN, Mika to bed 3." in flashed(client)
+    assert "Admission saved for HALVORSEN, Mika, bed 3." in flashed(client)
     patient = admission.patient
     assert (patient.mrn, patient.family_name, patient.given_name) == ("KD-1001", "Halvorsen", "Mika")
     assert patient.date_of_birth == date(1994, 3, 21)
@@ -477,7 +477,7 @@ def test_transfer_to_a_free_bed(client, auth, make_unit, make_admission, audit_e
 
     assert response.status_code == 302, page_text(response)
     assert response.location == f"/admissions/{admission.id}"
-    assert "FERREIRA, Sam moved to bed 4." in flashed(client)
+    assert "Transfer saved for FERREIRA, Sam, now in bed 4." in flashed(client)
     assert refresh(admission).bed.label == "4"
     move = db.session.scalar(select(BedMove))
     assert (move.from_bed.label, move.to_bed.label) == ("1", "4")
@@ -539,7 +539,7 @@ def test_discharge_with_a_disposition_frees_the_bed(client, auth, make_admission
 
     assert response.status_code == 302, page_text(response)
     assert response.location == f"/units/{admission.unit_id}/board"
-    assert any(m.startswith("OYELARAN, Sam discharged from bed 1.") for m in flashed(client))
+    assert any(m.startswith("Discharge saved for OYELARAN, Sam, bed 1 is free.") for m in flashed(client))
     admission = refresh(admission)
     assert admission.status == "discharged"
     assert admission.disposition == "residential"

@@ -316,3 +316,165 @@ def test_whole_stay_history_is_newest_first_within_each_shift(client, auth, make
         assert shown == sorted(shown, reverse=True), (view, shown)
     stay = text_of(client.get(f"/admissions/{admission.id}?view=stay").get_data(as_text=True))
     assert stay.count(" shift, ") >= 2  # the shift headings stay
+
+
+# -- 10. every save says what was saved and for whom ---------------------------------------------
+
+def _follow(client, response) -> str:
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return text_of(client.get(response.headers["Location"].split("#")[0]).get_data(as_text=True))
+
+
+def test_vitals_save_names_patient_and_news2(client, auth, make_admission):
+    from tests.test_vitals import NORMAL, vitals_form
+    admission = make_admission(family_name="Walker", given_name="Jade")
+    auth.login_as("nurse")
+
+    response = client.post(f"/admissions/{admission.id}/vitals/new", data=vitals_form(admission))
+
+    assert "Set-Cookie" not in response.headers  # the session is not re-signed for the message
+    assert "?saved=vitals-" in response.headers["Location"]
+    assert "WALKER" not in response.headers["Location"]
+    text = _follow(client, response)
+    assert "Vitals saved for WALKER, Jade, NEWS2 0 low." in text
+    assert NORMAL  # the normal set scores 0
+
+
+def test_note_and_correction_saves_say_so(client, auth, make_admission):
+    from tests.test_notes import note_form
+    admission = make_admission(family_name="Walker", given_name="Jade")
+    auth.login_as("nurse")
+
+    first = client.post(f"/admissions/{admission.id}/notes/new", data=note_form(admission))
+    assert "Note saved for WALKER, Jade." in _follow(client, first)
+    note_path = first.headers["Location"].split("?")[0]
+    corrected = client.post(f"{note_path}/correct", data=note_form(
+        admission, text="Settled after supper.", correction_reason="Typo"))
+    assert ("Correction of note saved for WALKER, Jade, the original stays readable in the history."
+            in _follow(client, corrected))
+
+
+def test_a_saved_link_says_nothing_to_someone_else(client, auth, make_admission):
+    from tests.test_vitals import vitals_form
+    admission = make_admission(family_name="Walker", given_name="Jade")
+    auth.login_as("nurse")
+    location = client.post(f"/admissions/{admission.id}/vitals/new",
+                           data=vitals_form(admission)).headers["Location"].split("#")[0]
+    auth.logout()
+    auth.login_as("nurse")
+
+    assert "saved for" not in text_of(client.get(location).get_data(as_text=True))
+
+
+def test_admission_actions_use_the_same_wording(client, auth, make_unit, make_admission):
+    from tests.test_admissions import flashed
+    unit = make_unit(beds=3)
+    admission = make_admission(unit=unit, family_name="Walker", given_name="Jade")
+    auth.login_as("charge_nurse")
+
+    client.post(f"/admissions/{admission.id}/transfer",
+                data={"bed": str(unit.beds[2].id), "confirm": "yes"})
+
+    assert "Transfer saved for WALKER, Jade, now in bed 3." in flashed(client)
+
+
+# -- 13. wording and consistency ---------------------------------------------------------------
+
+def test_an_empty_admit_form_names_each_missing_field(client, auth, make_unit):
+    unit = make_unit()
+    auth.login_as("charge_nurse")
+
+    response = client.post("/admit", query_string={"unit": unit.id}, data={"admitted_at": ""})
+
+    text = text_of(response.get_data(as_text=True))
+    assert "This field is required" not in text
+    for message in ("Enter the MRN.", "Enter the family name.", "Enter the given name.",
+                    "Enter the date of birth", "Choose the sex.", "Enter the admission time."):
+        assert message in text
+
+
+def test_due_rules_page_cites_no_internal_documents(client, auth, make_unit):
+    unit = make_unit()
+    auth.login_as("admin")
+
+    text = text_of(client.get(f"/admin/units/{unit.id}/due-rules").get_data(as_text=True))
+
+    assert "Grace period after admission" in text
+    assert "REFERENCE" not in text and "§" not in text
+
+
+@pytest.mark.parametrize(("key", "value", "meaning"), [
+    ("tremor", 0, "no tremor"),
+    ("tremor", 2, "between 1 (not visible, can be felt fingertip to fingertip) and 4 (moderate, "
+                  "with arms extended)"),
+    ("tremor", 4, "moderate, with arms extended"),
+    ("tremor", 6, "between 4 (moderate, with arms extended) and 7 (severe, even with arms not "
+                  "extended)"),
+])
+def test_every_ciwa_ar_score_has_a_meaning(key, value, meaning):
+    from clinic.scoring import ciwa_ar
+    item = next(i for i in ciwa_ar.ITEMS if i.key == key)
+    assert item.meaning(value) == meaning
+
+
+def test_every_value_of_every_scale_item_means_something():
+    from clinic.scoring import ciwa_ar, ciwa_b, cows
+    for scale in (ciwa_ar, cows, ciwa_b):
+        for item in scale.ITEMS:
+            for value in item.allowed_values:
+                assert item.meaning(value), (scale.__name__, item.key, value)
+
+
+def test_urgent_is_amber_and_emergency_red_on_board_and_list(client, auth, make_admission):
+    from clinic.escalations.services import raise_by_hand
+    admission = make_admission()
+    nurse = auth.login_as("nurse")
+    raise_by_hand(by=nurse, admission=admission, level="urgent", reason="Pulse 130",
+                  idempotency_key="u1")
+    db.session.commit()
+
+    board = client.get(f"/units/{admission.unit_id}/board").get_data(as_text=True)
+    listing = client.get(f"/units/{admission.unit_id}/escalations").get_data(as_text=True)
+
+    assert re.search(r'class="badge badge-warn">⚠ Urgent', board)
+    assert re.search(r'class="badge badge-warn">Urgent', listing)
+
+
+# -- 8. the error summary names and links each field; an empty vitals set marks what to fill ----
+
+def test_empty_vitals_form_marks_each_news2_parameter(client, auth, make_admission):
+    from clinic.models import VitalSigns
+    from tests.test_vitals import vitals_form
+    admission = make_admission()
+    auth.login_as("nurse")
+    data = {k: v for k, v in vitals_form(admission).items()
+            if k in ("observed_at", "idempotency_key")}
+
+    response = client.post(f"/admissions/{admission.id}/vitals/new", data=data)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = text_of(re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0))
+    assert "Check these 7 fields" in summary
+    for link, text in (("#respiratory_rate", "Respiratory rate: Enter the respiratory rate."),
+                       ("#air_or_oxygen-0", "Air or oxygen: Choose air or oxygen."),
+                       ("#consciousness-0", "Consciousness (ACVPU): Choose A, C, V, P or U.")):
+        assert f'href="{link}"' in html and text in summary
+    assert db.session.scalar(select(VitalSigns.id)) is None
+
+
+def test_unanswered_scale_item_is_named_and_linked_in_the_summary(client, auth, make_admission):
+    admission = make_admission(protocols=("ciwa_ar",), substances=(("alcohol", 10),))
+    auth.login_as("nurse")
+    from tests.test_admissions import local
+    data = {"observed_at": local(admission.unit), "idempotency_key": "k-ciwa-1"}
+    data.update({f: "0" for f in ("nausea_vomiting", "tremor", "paroxysmal_sweats", "anxiety",
+                                  "agitation", "tactile_disturbances", "auditory_disturbances",
+                                  "visual_disturbances", "headache")})
+
+    response = client.post(f"/admissions/{admission.id}/assessments/new?scale=ciwa_ar", data=data)
+
+    html = response.get_data(as_text=True)
+    summary = text_of(re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0))
+    assert "Check this field" in summary and "Orientation" in summary
+    assert 'href="#orientation-0"' in html and 'id="orientation-0"' in html

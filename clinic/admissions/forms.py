@@ -53,10 +53,14 @@ for _key, _label in SUBSTANCES.items():
 
 
 class PatientIdentityForm(Form):
-    family_name = StringField("Family name", validators=[DataRequired(), Length(max=80)])
-    given_name = StringField("Given name", validators=[DataRequired(), Length(max=80)])
-    date_of_birth = DateField("Date of birth", validators=[DataRequired()])
-    sex = SelectField("Sex", choices=[("", "Choose…"), *SEXES.items()], validators=[DataRequired()])
+    family_name = StringField("Family name", validators=[
+        DataRequired(message="Enter the family name."), Length(max=80)])
+    given_name = StringField("Given name", validators=[
+        DataRequired(message="Enter the given name."), Length(max=80)])
+    date_of_birth = DateField("Date of birth", validators=[
+        DataRequired(message="Enter the date of birth (day, month and year).")])
+    sex = SelectField("Sex", choices=[("", "Choose…"), *SEXES.items()],
+                      validators=[DataRequired(message="Choose the sex.")])
 
     def validate_date_of_birth(self, field):
         if field.data and field.data > datetime.now().date():
@@ -67,7 +71,7 @@ class AdmitForm(FlaskForm):
     mrn = StringField(
         "MRN",
         validators=[
-            DataRequired(),
+            DataRequired(message="Enter the MRN."),
             Length(max=32),
             Regexp(r"^[A-Za-z0-9-]+$", message="Use letters, digits and hyphens only."),
         ],
@@ -81,7 +85,8 @@ class AdmitForm(FlaskForm):
     # the patient who holds it, which "Not a valid choice" would not.
     bed = SelectField("Bed", coerce=int, validate_choice=False,
                       validators=[InputRequired(message="Choose a bed.")])
-    admitted_at = DateTimeLocalField("Admitted at", format=TIME_FORMATS, validators=[DataRequired()])
+    admitted_at = DateTimeLocalField("Admitted at", format=TIME_FORMATS,
+                                     validators=[DataRequired(message="Enter the admission time.")])
     attending_physician = SelectField("Attending physician", coerce=int, validators=[Optional()])
     substances = FormField(SubstancesForm)
     # No default: nothing clinical is chosen for the user (see validate_primary_substance).
@@ -129,8 +134,10 @@ class ReverseDischargeForm(FlaskForm):
 
 
 class DischargeForm(FlaskForm):
-    discharged_at = DateTimeLocalField("Discharged at", format=TIME_FORMATS, validators=[DataRequired()])
+    discharged_at = DateTimeLocalField("Discharged at", format=TIME_FORMATS,
+                                       validators=[DataRequired(message="Enter the discharge time.")])
     disposition = SelectField(
-        "Disposition", choices=[("", "Choose…"), *DISPOSITIONS.items()], validators=[DataRequired()]
+        "Disposition", choices=[("", "Choose…"), *DISPOSITIONS.items()],
+        validators=[DataRequired(message="Choose where the patient goes (disposition).")]
     )
     note = TextAreaField("Discharge note", validators=[Optional(), Length(max=4000)])

@@ -23,6 +23,7 @@ from clinic.models import Admission, Bed, User
 from clinic.models.patient import DISPOSITIONS, SUBSTANCES
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring.services import monitoring_summary
+from clinic.saved import flash_saved
 from clinic.timefmt import from_local, local_time, to_local_input
 
 
@@ -110,10 +111,7 @@ def admit():
                     "another bed. Nothing was saved; check the board and choose again."
                 )
             else:
-                flash(
-                    f"Admitted {admission.patient.display_name} to bed {admission.bed.label}.",
-                    "success",
-                )
+                flash_saved("Admission", admission.patient, f"bed {admission.bed.label}")
                 return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template(
         "admissions/admit.html", form=form, unit=unit, returning=returning, lookup=lookup,
@@ -224,7 +222,8 @@ def retract(admission_id: int, kind: str, entry_id: int):
                 flash(str(error), "error")
                 return redirect(url_for("admissions.chart", admission_id=admission.id))
         else:
-            flash("Marked entered in error. It stays on the chart, struck through.", "success")
+            flash_saved("Entered-in-error mark", admission.patient,
+                        "the entry stays on the chart, struck through")
             return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template("admissions/retract.html", form=form, admission=admission, entry=entry,
                            kind=kind), (422 if form.errors else 200)
@@ -269,7 +268,7 @@ def transfer(admission_id: int):
                 db.session.rollback()
                 form.bed.errors.append(_bed_refusal(bed.id))
             else:
-                flash(f"{admission.patient.display_name} moved to bed {bed.label}.", "success")
+                flash_saved("Transfer", admission.patient, f"now in bed {bed.label}")
                 # Back to the patient the nurse was working on, not the whole unit.
                 return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template("admissions/transfer.html", form=form, admission=admission), (
@@ -312,9 +311,9 @@ def discharge(admission_id: int):
             db.session.rollback()
             _attach_error(form, error)
         else:
-            flash(f"{admission.patient.display_name} discharged from bed {admission.bed.label}. "
-                  "Entered in error? A charge nurse can reverse it from the chart during this shift.",
-                  "success")
+            flash_saved("Discharge", admission.patient,
+                        f"bed {admission.bed.label} is free. Entered in error? A charge nurse can "
+                        "reverse it from the chart during this shift")
             return redirect(url_for("board.unit", unit_id=admission.unit_id))
     return render_template(
         "admissions/discharge.html", form=form, admission=admission, to_local_input=to_local_input
@@ -370,8 +369,7 @@ def reverse_discharge(admission_id: int):
                 db.session.rollback()
                 form.bed.errors.append(_bed_refusal(bed.id))
             else:
-                flash(f"Discharge reversed: {admission.patient.display_name} is back in bed {bed.label}.",
-                      "success")
+                flash_saved("Discharge reversal", admission.patient, f"back in bed {bed.label}")
                 return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template("admissions/reverse_discharge.html", form=form, admission=admission), (
         422 if form.errors else 200

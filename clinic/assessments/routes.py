@@ -119,6 +119,7 @@ def new(admission_id: int):
                 form.idempotency_key.data,
                 safe_next(url_for("assessments.show", admission_id=admission.id,
                                   assessment_id=assessment.id)),
+                assessment,
             )
     return _render(form, admission, status=422 if request.method == "POST" else 200)
 
@@ -174,9 +175,8 @@ def correct(admission_id: int, assessment_id: int):
             valid = False
         assessment = _save(form, admission, supersedes=original) if valid else None
         if assessment is not None:
-            flash("Correction saved; the original stays readable in the history.", "success")
             return saved(form.idempotency_key.data,
                          url_for("assessments.show", admission_id=admission.id,
-                                 assessment_id=assessment.id))
+                                 assessment_id=assessment.id), assessment)
     return _render(form, admission, correcting=original,
                    status=422 if request.method == "POST" else 200)
