@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -97,3 +98,32 @@ def test_move_patient_confirms_and_returns_to_the_chart(app, server, page, make_
     page.get_by_role("button", name="Yes, move WALKER, Jade to bed 3").click()
     assert page.url.endswith(f"/admissions/{admission.id}")
     assert "moved to bed 3" in page.locator(".flashes").inner_text()
+
+
+def test_refused_form_focuses_a_summary_whose_links_reach_each_field(app, server, page,
+                                                                    make_admission, make_user):
+    admission = make_admission(protocols=("vitals", "ciwa_ar"), substances=(("alcohol", 10),))
+    make_user("nurse", username="nina")
+    end_read()
+
+    log_in(page, server, "nina")
+    page.goto(f"{server}/admissions/{admission.id}/vitals/new")
+    page.get_by_role("button", name="Save vital signs").click()
+    summary = page.locator("[data-error-summary]")
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    assert "Respiratory rate: Enter the respiratory rate." in summary.inner_text()
+    assert page.locator(".field.has-error").count() >= 5  # the empty set marks what to fill
+    shoot(page, "vitals-empty")
+    summary.get_by_role("link", name="Consciousness (ACVPU): Choose A, C, V, P or U.").click()
+    assert page.evaluate("document.activeElement.id") == "consciousness-0"
+
+    page.goto(f"{server}/admissions/{admission.id}/assessments/new?scale=ciwa_ar")
+    for item in page.locator("fieldset.scale-item").all()[:-1]:
+        item.locator("label.tap").first.click()
+    page.get_by_role("button", name=re.compile("Save")).first.click()
+    link = page.locator("[data-error-summary] a")
+    assert link.count() == 1 and link.inner_text().startswith("Orientation")
+    link.click()
+    assert page.evaluate("document.activeElement.id") == "orientation-0"
+    box = page.locator("#orientation-0").bounding_box()
+    assert 0 <= box["y"] < page.viewport_size["height"]  # scrolled to the item, not left at the top
