@@ -127,3 +127,38 @@ def test_refused_form_focuses_a_summary_whose_links_reach_each_field(app, server
     assert page.evaluate("document.activeElement.id") == "orientation-0"
     box = page.locator("#orientation-0").bounding_box()
     assert 0 <= box["y"] < page.viewport_size["height"]  # scrolled to the item, not left at the top
+
+
+@pytest.mark.parametrize(("scale", "substance"), [
+    ("ciwa_ar", "alcohol"), ("cows", "opioids"), ("ciwa_b", "benzodiazepines"),
+    ("ketamine", "ketamine"),
+])
+def test_scales_show_a_running_total_and_what_is_unanswered(app, server, page, make_admission,
+                                                            make_user, scale, substance):
+    admission = make_admission(protocols=("vitals", scale), substances=((substance, 10),))
+    make_user("nurse", username="nina")
+    end_read()
+
+    log_in(page, server, "nina")
+    page.goto(f"{server}/admissions/{admission.id}/assessments/new?scale={scale}")
+    panel = page.locator("[data-running-total]")
+    items = page.locator(".scale-items fieldset.scale-item:not(.pulse-item)")
+    count = items.count()
+    assert f"{count} of {count} items unanswered" in panel.inner_text()
+
+    # The second option of the first two items (1 on most scales; COWS' first values vary).
+    expected = 0
+    for i in range(2):
+        option = items.nth(i).locator("label.tap").nth(1)
+        expected += int(option.locator("input").get_attribute("value"))
+        option.click()
+    text = panel.inner_text()
+    assert f": {expected} of " in text
+    assert f"{count - 2} of {count} items unanswered" in text
+    first_unanswered = items.nth(2).locator("legend").inner_text().split(". ", 1)[1].strip()
+    assert first_unanswered in text
+    if scale == "ciwa_ar":
+        assert "mild so far" in text
+    if scale == "ketamine":
+        assert "Symptom burden (unvalidated)" in text and "so far" not in text
+    shoot(page, f"running-{scale}")

@@ -22,7 +22,7 @@ from clinic.routing import (
     save_entry,
     saved,
 )
-from clinic.scoring import ketamine
+from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine
 from clinic.timefmt import from_local
 
 ALREADY_SAVED = "This assessment was already saved; it has not been charted twice."
@@ -97,7 +97,14 @@ def _render(form: AssessmentForm, admission, *, correcting=None, status=200):
         correcting=correcting, pulse_hint=_pulse_hint(form, admission),
         follows=services.SUICIDE_FOLLOWS, questions=ketamine.QUESTIONS,
         within_minutes=int(services.PULSE_FROM_VITALS_WITHIN.total_seconds() // 60),
+        running_bands=_RUNNING_BANDS.get(form.scale.code, ()),
     ), status
+
+
+#: The default bands, for the running total shown while a scale is filled in (the saved score,
+#: worked out by the server, is the one of record). The ketamine checklist has no bands.
+_RUNNING_BANDS = {"ciwa_ar": ciwa_ar.DEFAULT_BANDS, "cows": cows.DEFAULT_BANDS,
+                  "ciwa_b": ciwa_b.DEFAULT_BANDS}
 
 
 @bp.route("/admissions/<int:admission_id>/assessments/new", methods=["GET", "POST"])
