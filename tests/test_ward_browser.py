@@ -162,3 +162,44 @@ def test_scales_show_a_running_total_and_what_is_unanswered(app, server, page, m
     if scale == "ketamine":
         assert "Symptom burden (unvalidated)" in text and "so far" not in text
     shoot(page, f"running-{scale}")
+
+
+#: Every control a finger taps: a control inside a label is tapped through its label.
+MEASURE_TARGETS = """(selector) => Array.from(document.querySelectorAll(selector))
+  .filter((el) => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+  .map((el) => {
+    const target = el.closest('label') || el;
+    const box = target.getBoundingClientRect();
+    return {what: (target.innerText || target.getAttribute('aria-label') || target.name || el.tagName)
+              .trim().slice(0, 40), width: Math.round(box.width), height: Math.round(box.height)};
+  })"""
+TAPPABLE = "main a, main button, main select, main input:not([type=hidden]), main summary"
+
+
+def small_targets(page, selector=TAPPABLE) -> list[dict]:
+    return [t for t in page.evaluate(MEASURE_TARGETS, selector) if t["width"] < 44 or t["height"] < 44]
+
+
+def test_tap_targets_are_44_px_on_board_due_list_and_admit(app, server, page, make_unit,
+                                                            make_admission, make_user):
+    from clinic.escalations.services import raise_by_hand
+    unit = make_unit(beds=4)
+    first = make_admission(unit=unit, family_name="Walker", given_name="Jade",
+                           protocols=("vitals", "ciwa_ar"), substances=(("alcohol", 10),))
+    make_admission(unit=unit, family_name="Stone", given_name="Ash")
+    charge = make_user("charge_nurse", username="cara")
+    raise_by_hand(by=charge, admission=first, level="urgent", reason="Pulse 130", idempotency_key="e")
+    db.session.commit()
+    end_read()
+
+    log_in(page, server, "cara")
+    found = {}
+    for name, path in (("board", f"/units/{unit.id}/board"), ("due", f"/units/{unit.id}/due")):
+        page.goto(f"{server}{path}")
+        assert page.evaluate(MEASURE_TARGETS, TAPPABLE), name
+        found[name] = small_targets(page)
+        shoot(page, f"targets-{name}")
+    page.goto(f"{server}/admit?unit={unit.id}")
+    found["admit checkboxes"] = small_targets(page, "main input[type=checkbox], main input[type=radio]")
+    shoot(page, "targets-admit")
+    assert found == {"board": [], "due": [], "admit checkboxes": []}
