@@ -203,3 +203,53 @@ def test_tap_targets_are_44_px_on_board_due_list_and_admit(app, server, page, ma
     found["admit checkboxes"] = small_targets(page, "main input[type=checkbox], main input[type=radio]")
     shoot(page, "targets-admit")
     assert found == {"board": [], "due": [], "admit checkboxes": []}
+
+
+def pdf_pages(page, tmp_path, name: str) -> list[tuple[float, float]]:
+    """Print the page to PDF as Chromium would and return each page's (width, height) in points."""
+    path = tmp_path / f"{name}.pdf"
+    page.pdf(path=str(path), prefer_css_page_size=True, print_background=True)
+    if SHOTS:
+        (tmp_path / "x").mkdir(exist_ok=True)
+        import shutil
+        shutil.copy(path, os.path.join(SHOTS, f"{name}.pdf"))
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", path.read_bytes())
+    return [(float(w), float(h)) for w, h in boxes]
+
+
+def test_printing_board_assignments_and_round(app, server, page, make_unit, make_admission,
+                                              make_user, tmp_path):
+    from clinic.escalations.services import raise_by_hand
+    unit = make_unit(beds=12)
+    charge = make_user("charge_nurse", username="cara")
+    admissions = [make_admission(unit=unit, by=charge, family_name=f"Patient{n:02d}",
+                                 protocols=("vitals", "ciwa_ar"), substances=(("alcohol", 10),))
+                  for n in range(12)]
+    for admission in admissions[:4]:
+        raise_by_hand(by=charge, admission=admission, level="urgent", reason="Pulse 130 and sweating",
+                      idempotency_key=f"e{admission.id}")
+    db.session.commit()
+    end_read()
+
+    log_in(page, server, "cara")
+    page.goto(f"{server}/units/{unit.id}/board")
+    pages = pdf_pages(page, tmp_path, "board")
+    assert len(pages) == 1, pages
+    assert pages[0][0] > pages[0][1]  # landscape
+    page.emulate_media(media="print")
+    assert page.locator("table.board").is_visible()
+    assert not page.locator(".view-switch").first.is_visible()
+    assert not page.locator(".bed-actions").first.is_visible()
+
+    page.goto(f"{server}/units/{unit.id}/assignments")
+    assert page.locator(".assign-table").is_visible()
+    assert "PATIENT00" in page.locator(".assign-table").inner_text()
+    assert not page.get_by_role("button", name="Save assignments").is_visible()
+    pdf_pages(page, tmp_path, "assignments")
+
+    page.goto(f"{server}/units/{unit.id}/rounds")
+    page.emulate_media(media="print")
+    rows = page.locator(".round-row")
+    assert rows.count() == 12 and rows.first.is_visible()
+    assert "PATIENT00" in rows.first.inner_text()
+    pdf_pages(page, tmp_path, "round")
