@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.main import bp as main_bp
     from clinic.monitoring import bp as monitoring_bp
     from clinic.notes import bp as notes_bp
+    from clinic.patients import bp as patients_bp
     from clinic.rounds import bp as rounds_bp
     from clinic.vitals import bp as vitals_bp
 
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(duelist_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(assignments_bp)
+    app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_report_bp, url_prefix="/audit")
 

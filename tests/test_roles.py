@@ -47,6 +47,8 @@ EXPECTED: dict[str, set[str]] = {
     "rounds.history": CLINICAL,
     "rounds.observation_level": CLINICAL,
     "assignments.index": CLINICAL,
+    "patients.search": CLINICAL,
+    "patients.discharged": CLINICAL,
     "monitoring.overrides": CLINICAL,
     "admin.users": {"admin"},
     "admin.new_user": {"admin"},

@@ -478,3 +478,58 @@ def test_unanswered_scale_item_is_named_and_linked_in_the_summary(client, auth, 
     summary = text_of(re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0))
     assert "Check this field" in summary and "Orientation" in summary
     assert 'href="#orientation-0"' in html and 'id="orientation-0"' in html
+
+
+# -- 15. finding patients ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["walker", "Jade Walker", "WALKER, Jade", "ws-12", "1990-05-17",
+                                   "17 May 1990", "17/05/1990"])
+def test_search_finds_by_name_mrn_or_date_of_birth(client, auth, make_admission, audit_events,
+                                                   query):
+    from datetime import date
+    here = make_admission(mrn="WS-12", family_name="Walker", given_name="Jade",
+                          date_of_birth=date(1990, 5, 17))
+    make_admission(unit=here.unit, mrn="OT-1", family_name="Other", given_name="Ann",
+                   date_of_birth=date(1980, 1, 1))
+    auth.login_as("nurse")
+
+    html = client.get("/patients", query_string={"q": query}).get_data(as_text=True)
+
+    rows = table_rows(html)
+    assert len(rows) == 1 and rows[0].startswith("WALKER, Jade WS-12 17 May 1990")
+    assert f"bed {here.bed.label}" in rows[0] and f'href="/admissions/{here.id}"' in html
+    [event] = [e for e in audit_events("view") if e.object_type == "patient_search"]
+    import json
+    assert json.loads(event.detail) == {"patients": [here.patient_id], "query": query}
+
+
+@pytest.mark.parametrize("role", ["admin", "auditor"])
+def test_search_and_discharged_list_are_for_clinical_staff(client, auth, make_unit, role):
+    unit = make_unit()
+    auth.login_as(role)
+    assert client.get("/patients", query_string={"q": "x"}).status_code == 403
+    assert client.get(f"/units/{unit.id}/discharged").status_code == 403
+
+
+def test_discharged_list_shows_each_discharge_with_dates(client, auth, make_unit, make_admission,
+                                                         make_user, audit_events):
+    from datetime import timedelta
+
+    from clinic.admissions import services
+    from clinic.db import utc_now
+    unit = make_unit(name="Larch Ward")
+    charge = make_user("charge_nurse")
+    gone = make_admission(unit=unit, family_name="Walker", given_name="Jade", hours_ago=50)
+    services.discharge(by=charge, admission=gone, discharged_at=utc_now() - timedelta(hours=2),
+                       disposition="home", note=None)
+    make_admission(unit=unit, family_name="Still", given_name="Here")
+    db.session.commit()
+    auth.login_as("nurse")
+
+    html = client.get(f"/units/{unit.id}/discharged").get_data(as_text=True)
+
+    rows = table_rows(html)
+    assert len(rows) == 1
+    assert rows[0].startswith("WALKER, Jade")
+    assert "Home" in rows[0] and rows[0].count(" 20") >= 2  # admitted and discharged dates
+    assert any(e.object_type == "discharged_list" for e in audit_events("view"))
