@@ -253,3 +253,16 @@ def test_printing_board_assignments_and_round(app, server, page, make_unit, make
     assert rows.count() == 12 and rows.first.is_visible()
     assert "PATIENT00" in rows.first.inner_text()
     pdf_pages(page, tmp_path, "round")
+
+
+def test_date_fields_echo_the_record_format(app, server, page, make_admission, make_user):
+    admission = make_admission()
+    make_user("nurse", username="nina")
+    end_read()
+
+    log_in(page, server, "nina")
+    page.goto(f"{server}/admissions/{admission.id}/vitals/new")
+    page.fill("#observed_at", "2026-12-01T09:16")
+    echo = page.locator("#observed_at + .date-echo")
+    assert echo.inner_text() == "= 01 Dec 2026 09:16 (unit clock)"
+    shoot(page, "date-echo")
