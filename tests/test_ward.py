@@ -533,3 +533,22 @@ def test_discharged_list_shows_each_discharge_with_dates(client, auth, make_unit
     assert rows[0].startswith("WALKER, Jade")
     assert "Home" in rows[0] and rows[0].count(" 20") >= 2  # admitted and discharged dates
     assert any(e.object_type == "discharged_list" for e in audit_events("view"))
+
+
+# -- 6. the demo's history follows the live rules ------------------------------------------------
+
+def test_demo_history_escalates_when_its_entries_were_recorded(runner):
+    from clinic.models import Assessment, Escalation, NursingNote, VitalSigns
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+
+    automatic = db.session.scalars(select(Escalation).where(Escalation.automatic.is_(True))).all()
+    assert automatic, "the demo's struggling patients raise escalations"
+    for escalation in automatic:
+        model = {"vitals": VitalSigns, "assessment": Assessment}[escalation.source_kind]
+        source = db.session.get(model, escalation.source_id)
+        # Raised when the set or score that called for it was recorded, as live charting does.
+        assert escalation.raised_at == source.recorded_at, escalation.reason
+    for note in db.session.scalars(select(NursingNote)):
+        if "observation" in note.text:
+            assert note.admission.observation_level != "general", note.text
