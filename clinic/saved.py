@@ -58,7 +58,9 @@ def mark(location: str, entry) -> str:
     """Return `location` with the saved entry named in its query, for `saved_notice` to read."""
     kind = next(name for name, model in _KINDS.items() if isinstance(entry, model))
     parts = urlsplit(location)
-    query = "&".join(q for q in (parts.query, f"saved={kind}-{entry.id}") if q)
+    # A page reached from a confirmation passes its own address on as `next`: keep one marker.
+    kept = [q for q in parts.query.split("&") if q and not q.startswith("saved=")]
+    query = "&".join([*kept, f"saved={kind}-{entry.id}"])
     return urlunsplit(parts._replace(query=query))
 
 

@@ -552,3 +552,11 @@ def test_demo_history_escalates_when_its_entries_were_recorded(runner):
     for note in db.session.scalars(select(NursingNote)):
         if "observation" in note.text:
             assert note.admission.observation_level != "general", note.text
+
+
+def test_the_saved_marker_replaces_an_earlier_one():
+    from clinic.models import VitalSigns
+    from clinic.saved import mark
+    entry = VitalSigns()
+    entry.id = 7
+    assert mark("/units/1/due?saved=assessment-3&mine=1", entry) == "/units/1/due?mine=1&saved=vitals-7"

@@ -70,7 +70,7 @@ def test_discharge_names_the_patient_and_can_be_reversed(app, server, page, make
     assert "Bed\n1" in box.inner_text() or "Bed 1" in " ".join(box.inner_text().split())
     shoot(page, "discharge-confirm")
     page.get_by_role("button", name="Yes, discharge WALKER, Jade").click()
-    assert "WALKER, Jade discharged from bed 1" in page.locator(".flashes").inner_text()
+    assert "Discharge saved for WALKER, Jade, bed 1 is free." in page.locator(".flashes").inner_text()
 
     page.goto(f"{server}/admissions/{admission.id}")
     page.get_by_role("link", name="Reverse discharge (entered in error)").click()
@@ -78,7 +78,8 @@ def test_discharge_names_the_patient_and_can_be_reversed(app, server, page, make
     shoot(page, "reverse-discharge")
     page.get_by_role("button", name="Reverse the discharge").click()
     assert page.url.endswith(f"/admissions/{admission.id}")
-    assert "back in bed 1" in page.locator(".flashes").inner_text()
+    flashes = page.locator(".flashes").inner_text()
+    assert "Discharge reversal saved for WALKER, Jade, back in bed 1." in flashes
     assert "Wrong patient chosen" in page.locator("main").inner_text()
 
 
@@ -97,7 +98,7 @@ def test_move_patient_confirms_and_returns_to_the_chart(app, server, page, make_
     shoot(page, "transfer-confirm")
     page.get_by_role("button", name="Yes, move WALKER, Jade to bed 3").click()
     assert page.url.endswith(f"/admissions/{admission.id}")
-    assert "moved to bed 3" in page.locator(".flashes").inner_text()
+    assert "Transfer saved for WALKER, Jade, now in bed 3." in page.locator(".flashes").inner_text()
 
 
 def test_refused_form_focuses_a_summary_whose_links_reach_each_field(app, server, page,
@@ -110,6 +111,8 @@ def test_refused_form_focuses_a_summary_whose_links_reach_each_field(app, server
     page.goto(f"{server}/admissions/{admission.id}/vitals/new")
     page.get_by_role("button", name="Save vital signs").click()
     summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    page.wait_for_load_state("load")
     assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
     assert "Respiratory rate: Enter the respiratory rate." in summary.inner_text()
     assert page.locator(".field.has-error").count() >= 5  # the empty set marks what to fill
@@ -121,6 +124,7 @@ def test_refused_form_focuses_a_summary_whose_links_reach_each_field(app, server
     for item in page.locator("fieldset.scale-item").all()[:-1]:
         item.locator("label.tap").first.click()
     page.get_by_role("button", name=re.compile("Save")).first.click()
+    page.locator("[data-error-summary]").wait_for()
     link = page.locator("[data-error-summary] a")
     assert link.count() == 1 and link.inner_text().startswith("Orientation")
     link.click()
