@@ -148,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.main import bp as main_bp
     from clinic.monitoring import bp as monitoring_bp
     from clinic.notes import bp as notes_bp
+    from clinic.patients import bp as patients_bp
     from clinic.prn.routes import bp as prn_bp
     from clinic.rounds import bp as rounds_bp
     from clinic.safety import bp as safety_bp
@@ -170,6 +171,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(assignments_bp)
     app.register_blueprint(trends_bp)
     app.register_blueprint(handover_bp)
+    app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_report_bp, url_prefix="/audit")
 
@@ -201,7 +203,7 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from clinic import badges, timefmt
+    from clinic import badges, saved, timefmt
     from clinic.assessments.services import ENTRY_LABELS
     from clinic.forms import EmptyForm
     from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT
@@ -209,6 +211,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals.update(badges.TEMPLATE_GLOBALS)
     app.jinja_env.globals["next_path"] = next_path
+    app.jinja_env.globals["saved_notice"] = saved.saved_notice
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
     app.add_template_filter(timefmt.ago, "ago")

@@ -49,6 +49,7 @@ HASHED_TABLES = (
     "observation_attestation",
     "thiamine_prompt",
     "admission_risk_flag",
+    "discharge_reversal",
 )
 #: Key of the hash in an audit event's detail: "table:id:sha256".
 DETAIL_KEY = "content_hash"

@@ -1,7 +1,10 @@
 """A fictional charting history for the demo ward, so the board and charts have something to show.
 
 Rows are built directly (not through the charting services) because they are back-dated
-fiction: charted through the services they would all be late entries.
+fiction: charted through the services they would all be late entries. What follows from them
+does follow the live rules: each set and score is passed, in time order, to the same escalation
+rules live charting applies, raised when the entry was recorded; notes claim nothing the record
+does not show.
 """
 
 from __future__ import annotations
@@ -11,25 +14,25 @@ import uuid
 from datetime import datetime, timedelta
 
 from clinic import audit
+from clinic.assessments import services as assessment_services
 from clinic.db import utc_now
-from clinic.escalations import services as escalations
 from clinic.extensions import db
 from clinic.models import Admission, Assessment, NursingNote, SafetyCheck, ThiaminePrompt, User, VitalSigns
 from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, news2
+from clinic.scoring.due import OBSERVATION_LEVELS
+from clinic.vitals import services as vitals_services
 
 # Per MRN: how unwell the patient is now (0 settled … 3 struggling), so the board varies.
 SEVERITY = {"D100001": 2, "D100002": 2, "D100003": 3, "D100004": 1, "D100005": 1, "D100006": 3,
             "D100007": 0, "D100008": 0}
 
 
-_CHARTED = (VitalSigns, Assessment, SafetyCheck, NursingNote)
-
-
 def chart_history(admissions: list[Admission], nurse: User) -> None:
     """Add vitals, scale scores, notes and safety checks every few hours of the last day."""
     rng = random.Random(2026)
     now = utc_now().replace(second=0, microsecond=0)
-    newest_vitals = {}
+    patient_of = {admission.id: admission.patient_id for admission in admissions}
+    written: list = []
     for admission in admissions:
         severity = SEVERITY.get(admission.patient.mrn, 1)
         start = max(admission.admitted_at, now - timedelta(hours=24)) + timedelta(minutes=20)
@@ -41,49 +44,63 @@ def chart_history(admissions: list[Admission], nurse: User) -> None:
         for index, at in enumerate(times):
             # Worse towards the end for the struggling, better for the settled.
             level = max(0, severity - 1 + (1 if index == len(times) - 1 and severity >= 2 else 0))
-            newest_vitals[admission.id] = _vitals(admission, nurse, at, level, rng)
+            vitals, result = _vitals(admission, nurse, at, level, rng)
+            written.append(vitals)
+            db.session.flush()
+            vitals_services._escalate(nurse, admission, vitals, result, at=vitals.recorded_at)
             for protocol in admission.protocols:
                 if protocol != "vitals":
-                    _assessment(admission, nurse, at + timedelta(minutes=5), protocol, level, rng)
+                    assessment = _assessment(admission, nurse, at + timedelta(minutes=5), protocol,
+                                             level, rng)
+                    written.append(assessment)
+                    db.session.flush()
+                    assessment_services._escalate(nurse, admission, assessment,
+                                                  at=assessment.recorded_at)
         for minutes in (50, 30, 10):
-            _entry(SafetyCheck(location="bedroom" if minutes != 30 else "day_room",
-                               activity="resting" if minutes != 30 else "awake"),
-                   admission, nurse, now - timedelta(minutes=minutes))
-        _entry(NursingNote(text=_NOTES[severity]), admission, nurse, now - timedelta(minutes=40))
-        _admission_prompts(admission, nurse, now)
-    written = [row for row in db.session.new if isinstance(row, _CHARTED)]
-    prompts = [row for row in db.session.new if isinstance(row, ThiaminePrompt)]
+            check = SafetyCheck(location="bedroom" if minutes != 30 else "day_room",
+                                activity="resting" if minutes != 30 else "awake")
+            written.append(_entry(check, admission, nurse, now - timedelta(minutes=minutes)))
+        written.append(_entry(NursingNote(text=_note(severity, admission)), admission, nurse,
+                              now - timedelta(minutes=40)))
+        written += _admission_prompts(admission, nurse, now)
     db.session.flush()
-    for row in sorted(written, key=lambda r: (r.kind, r.id)):
+    for row in sorted(written, key=lambda r: (type(r).__tablename__, r.id)):
         # Created outside the services, so their creation events (and content hashes) are added here.
-        audit.record("create", user=nurse, username="(demo seed)", object_type=row.kind,
-                     object_id=row.id, patient_id=row.admission.patient_id,
-                     clinical_at=row.observed_at, content_of=row)
-    patient_of = {admission.id: admission.patient_id for admission in admissions}
-    for row in prompts:
-        audit.record("create", user=nurse, username="(demo seed)", object_type="thiamine_prompt",
-                     object_id=row.id, patient_id=patient_of[row.admission_id], clinical_at=row.recorded_at,
+        if isinstance(row, ThiaminePrompt):
+            object_type, clinical_at = "thiamine_prompt", row.recorded_at
+        else:
+            object_type, clinical_at = row.kind, row.observed_at
+        audit.record("create", user=nurse, username="(demo seed)", object_type=object_type,
+                     object_id=row.id, patient_id=patient_of[row.admission_id], clinical_at=clinical_at,
                      content_of=row)
-    for admission in admissions:
-        _raise_escalations(admission, nurse, newest_vitals.get(admission.id))
 
 
-def _admission_prompts(admission: Admission, nurse: User, now: datetime) -> None:
+def _admission_prompts(admission: Admission, nurse: User, now: datetime) -> list:
     """Screen every patient for suicide risk (the day's last one) and record thiamine for alcohol."""
-    _entry(Assessment(scale="suicide_screen", scale_version="1", outcome="scored", items={}, yes_no={},
-                      flags=[], **_NO_SCREEN_YES),
-           admission, nurse, max(admission.admitted_at, now - timedelta(hours=6)))
+    rows = [_entry(Assessment(scale="suicide_screen", scale_version="1", outcome="scored", items={},
+                              yes_no={}, flags=[], **_NO_SCREEN_YES),
+                   admission, nurse, max(admission.admitted_at, now - timedelta(hours=6)))]
     if any(s.substance == "alcohol" for s in admission.substances):
-        db.session.add(ThiaminePrompt(admission_id=admission.id, given=True, recorded_by=nurse,
-                                      recorded_at=admission.admitted_at + timedelta(minutes=30)))
+        rows.append(ThiaminePrompt(admission_id=admission.id, given=True, recorded_by=nurse,
+                                   recorded_at=admission.admitted_at + timedelta(minutes=30)))
+        db.session.add(rows[-1])
+    return rows
 
 
 _NOTES = {
     0: "Settled. Slept most of the night. Eating and drinking well; engaging in groups.",
     1: "Mild anxiety and cravings, managed with support. No self-harm thoughts reported.",
     2: "Restless and sweating this afternoon; cravings strong. Encouraged fluids; reviewed on the hour.",
-    3: "Distressed, low mood, poor sleep. Kept on closer observation; physician aware.",
+    3: "Distressed, low mood, poor sleep; physician aware.",
 }
+
+
+def _note(severity: int, admission: Admission) -> str:
+    """Return the note for a patient, naming their observation level only as the record has it."""
+    text = _NOTES[severity]
+    if admission.observation_level != "general":
+        text += f" On {OBSERVATION_LEVELS[admission.observation_level].lower()} observation."
+    return text
 
 
 def _entry(entry, admission: Admission, nurse: User, at: datetime):
@@ -97,7 +114,8 @@ def _entry(entry, admission: Admission, nurse: User, at: datetime):
     return entry
 
 
-def _vitals(admission: Admission, nurse: User, at: datetime, level: int, rng: random.Random) -> VitalSigns:
+def _vitals(admission: Admission, nurse: User, at: datetime, level: int,
+            rng: random.Random) -> tuple[VitalSigns, news2.News2Result]:
     hr = rng.randint(70, 85) + 12 * level
     sbp = rng.randint(118, 135) + 6 * level
     rr = 16 + 2 * level
@@ -110,11 +128,11 @@ def _vitals(admission: Admission, nurse: User, at: datetime, level: int, rng: ra
                              on_oxygen=False, consciousness="A",
                       pain=min(10, 2 * level), news2_total=result.total, news2_band=result.band,
                       news2_points=dict(result.points), flags={}),
-           admission, nurse, at)
+           admission, nurse, at), result
 
 
 def _assessment(admission: Admission, nurse: User, at: datetime, scale: str, level: int,
-                rng: random.Random) -> None:
+                rng: random.Random) -> Assessment:
     def graded(keys, allowed_for):
         return {key: _pick(allowed_for(key), level, rng) for key in keys}
 
@@ -138,7 +156,7 @@ def _assessment(admission: Admission, nurse: User, at: datetime, scale: str, lev
         yes_no = {key: False for key, _label in definition.yes_no_items}
         result = ketamine.score(items, yes_no, definition)
         total, flags, version = result.burden, list(result.flags), definition.version
-    _entry(Assessment(scale=scale, scale_version=version, outcome="scored", items=items, yes_no=yes_no,
+    return _entry(Assessment(scale=scale, scale_version=version, outcome="scored", items=items, yes_no=yes_no,
                       total=total, band=band, flags=flags,
                       **(_NO_SCREEN_YES if scale == "ketamine" else {})),
            admission, nurse, at)
@@ -156,13 +174,3 @@ def _pick(allowed, level: int, rng: random.Random) -> int:
     # Mostly low values, rising with the patient's level; a quarter of items one step higher.
     index = min(len(values) - 1, max(0, level - 2 + (1 if rng.random() < 0.3 else 0)))
     return values[index]
-
-
-def _raise_escalations(admission: Admission, nurse: User, latest: VitalSigns | None) -> None:
-    if latest is not None and latest.news2_band in (news2.BAND_MEDIUM, news2.BAND_HIGH):
-        escalations.raise_automatic(
-            by=nurse, admission=admission, rule=f"news2:{latest.news2_band}",
-            level="emergency" if latest.news2_band == news2.BAND_HIGH else "urgent",
-            reason=f"NEWS2 {latest.news2_total} ({latest.news2_band}): urgent review by a clinician.",
-            source_kind="vitals", source_id=latest.id,
-        )

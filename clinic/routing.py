@@ -18,6 +18,7 @@ from clinic.entries import ChartingError
 from clinic.extensions import db
 from clinic.models import Admission, Unit
 from clinic.models.charting import ClinicalEntry
+from clinic.saved import mark
 
 #: Roles that chart (DESIGN.md: physicians may chart; administrators and auditors never do).
 CHARTING_ROLES = ("nurse", "charge_nurse", "physician")
@@ -101,13 +102,17 @@ def safe_next(default: str) -> str:
     return next_path() or default
 
 
-def saved(idempotency_key: str, location: str):
+def saved(idempotency_key: str, location: str, entry=None):
     """Redirect after a save, telling the page which browser draft it may now discard.
 
     The key rides in the fragment, which only the page's script reads: kept in the session it
-    made every save re-sign and resend the session cookie.
+    made every save re-sign and resend the session cookie. A saved `entry` is named in the query
+    so the page says what was saved and for whom (clinic.saved).
     """
-    return redirect(f"{location.split('#', 1)[0]}#saved={idempotency_key}")
+    location = location.split('#', 1)[0]
+    if entry is not None:
+        location = mark(location, entry)
+    return redirect(f"{location}#saved={idempotency_key}")
 
 
 #: Stands in for a whole-number argument while url_for builds a pattern; large enough that no

@@ -144,7 +144,7 @@ def test_charge_nurse_admits_a_new_patient(client, auth, make_unit, make_user, a
     assert response.status_code == 302, page_text(response)
     admission = db.session.scalar(select(Admission))
     assert response.location == f"/admissions/{admission.id}"
-    assert "Admitted HALVORSEN, Mika to bed 3." in flashed(client)
+    assert "Admission saved for HALVORSEN, Mika, bed 3." in flashed(client)
     patient = admission.patient
     assert (patient.mrn, patient.family_name, patient.given_name) == ("KD-1001", "Halvorsen", "Mika")
     assert patient.date_of_birth == date(1994, 3, 21)
@@ -195,8 +195,8 @@ def test_unknown_mrn_lookup_starts_a_new_patient(client, auth, make_unit):
     assert response.status_code == 200
     assert "No patient with MRN ZZ-404" in page_text(response)
     assert shown_inputs(response)["mrn"] == ["zz-404"]
-    # Ketamine is pre-selected as primary; the unit treats ketamine first.
-    assert shown_inputs(response)["primary_substance"] == ["ketamine"]
+    # Nothing clinical is pre-selected: the primary substance is the user's choice.
+    assert shown_inputs(response)["primary_substance"] == []
 
 
 # --- returning patients --------------------------------------------------------------------------
@@ -361,7 +361,7 @@ def test_last_use_in_the_future_is_refused(client, auth, make_unit):
     assert count(Admission) == 0
 
 
-CHOOSE_PRIMARY = "Choose the primary substance."
+CHOOSE_PRIMARY = "Primary substance: you ticked Ketamine and Alcohol; choose which is the primary one."
 TICK_PRIMARY = "Tick the primary substance as used, with its last use."
 ALCOHOL_ONLY = {"substances-ketamine-used": None, "substances-ketamine-last_use": None,
                 "substances-alcohol-used": "y", "substances-alcohol-last_use": "2020-01-01T10:00"}
@@ -370,13 +370,13 @@ ALCOHOL_ONLY = {"substances-ketamine-used": None, "substances-ketamine-last_use"
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"primary_substance": None}, CHOOSE_PRIMARY),
-        ({"primary_substance": ""}, CHOOSE_PRIMARY),
-        ({**ALCOHOL_ONLY, "primary_substance": None}, CHOOSE_PRIMARY),
+        ({"substances-alcohol-used": "y", "primary_substance": None}, CHOOSE_PRIMARY),
+        ({"substances-alcohol-used": "y", "primary_substance": ""}, CHOOSE_PRIMARY),
+        ({"primary_substance": "heroin"}, "Primary substance: choose one of the substances listed."),
         # Alcohol only, but the primary left on ketamine.
         ({**ALCOHOL_ONLY, "primary_substance": "ketamine"}, TICK_PRIMARY),
     ],
-    ids=["not sent", "empty", "not sent, alcohol only", "primary not used"],
+    ids=["two ticked, not sent", "two ticked, empty", "unknown", "primary not used"],
 )
 def test_missing_primary_substance_is_refused(client, auth, make_unit, changes, message):
     unit = make_unit()
@@ -472,11 +472,12 @@ def test_transfer_to_a_free_bed(client, auth, make_unit, make_admission, audit_e
     nurse = auth.login_as("charge_nurse")
 
     response = client.post(f"/admissions/{admission.id}/transfer",
-                           data={"bed": str(bed_labelled(unit, "4").id), "reason": "Nearer the station"})
+                           data={"bed": str(bed_labelled(unit, "4").id), "reason": "Nearer the station",
+                                 "confirm": "yes"})
 
     assert response.status_code == 302, page_text(response)
-    assert response.location == f"/units/{unit.id}/board"
-    assert "FERREIRA, Sam moved to bed 4." in flashed(client)
+    assert response.location == f"/admissions/{admission.id}"
+    assert "Transfer saved for FERREIRA, Sam, now in bed 4." in flashed(client)
     assert refresh(admission).bed.label == "4"
     move = db.session.scalar(select(BedMove))
     assert (move.from_bed.label, move.to_bed.label) == ("1", "4")
@@ -501,7 +502,7 @@ def test_transfer_to_an_occupied_bed_is_refused_naming_the_holder(client, auth, 
     auth.login_as("charge_nurse")
 
     response = client.post(f"/admissions/{moving.id}/transfer",
-                           data={"bed": str(holder.bed_id), "reason": ""})
+                           data={"bed": str(holder.bed_id), "reason": "", "confirm": "yes"})
 
     assert response.status_code == 422
     assert "Bed 2 is occupied by KOWALCZYK, Ewa (MRN HOLD-2)" in page_text(response)
@@ -515,7 +516,7 @@ def test_transfer_to_the_same_bed_is_refused(client, auth, make_admission):
     auth.login_as("charge_nurse")
 
     response = client.post(f"/admissions/{admission.id}/transfer",
-                           data={"bed": str(admission.bed_id)})
+                           data={"bed": str(admission.bed_id), "confirm": "yes"})
 
     assert response.status_code == 422
     assert count(BedMove) == 0
@@ -525,7 +526,8 @@ def test_transfer_to_the_same_bed_is_refused(client, auth, make_admission):
 
 def discharge_form(admission, hours_ago: float = 0, disposition: str = "residential") -> dict:
     return {"discharged_at": local(admission.unit, hours_ago=hours_ago),
-            "disposition": disposition, "note": "To residential programme, bed booked."}
+            "disposition": disposition, "note": "To residential programme, bed booked.",
+            "confirm": "yes"}
 
 
 def test_discharge_with_a_disposition_frees_the_bed(client, auth, make_admission, audit_events):
@@ -537,7 +539,7 @@ def test_discharge_with_a_disposition_frees_the_bed(client, auth, make_admission
 
     assert response.status_code == 302, page_text(response)
     assert response.location == f"/units/{admission.unit_id}/board"
-    assert "OYELARAN, Sam discharged." in flashed(client)
+    assert any(m.startswith("Discharge saved for OYELARAN, Sam, bed 1 is free.") for m in flashed(client))
     admission = refresh(admission)
     assert admission.status == "discharged"
     assert admission.disposition == "residential"

@@ -102,7 +102,9 @@ def test_a_nurse_works_through_two_due_items_from_the_due_list(app, server, page
     tap(page, "consciousness", "A")
     page.click("button[type=submit]:has-text('Save vital signs')")
 
-    page.wait_for_url(due_list)
+    # Back on the list, which says what was saved and for whom (clinic.saved).
+    page.wait_for_url(re.compile(rf"{re.escape(due_list)}\?saved=vitals-\d+$"))
+    assert "Vitals saved for" in page.locator(".flashes").inner_text()
     assert page.locator(f"#due-vitals-{walker.id}").count() == 0
     assert page.locator(f"#due-ketamine-{chan.id}").count() == 1
 
@@ -119,7 +121,7 @@ def test_a_nurse_works_through_two_due_items_from_the_due_list(app, server, page
     assert page.locator(".suicide-thoughts").is_hidden()
     page.click("input[type=submit][name=save], button[name=save]")
 
-    page.wait_for_url(due_list)
+    page.wait_for_url(re.compile(rf"{re.escape(due_list)}\?saved=assessment-\d+$"))
     assert page.locator(f"#due-ketamine-{chan.id}").count() == 0
     assert "due-row" in page.content()  # the safety checks are still to do
 

@@ -74,7 +74,7 @@ def test_physician_sets_override_and_due_time_follows_it(client, auth, admission
     assert due_item(admission, "ketamine").overridden is False
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Override saved: CIWA-Ar every 45 min." in page
+    assert f"Override saved for {admission.patient.display_name}, CIWA-Ar every 45 min." in page
     assert "every 45 min — “Settled overnight; fewer wake-ups”" in page and "Dr Who" in page
 
     event = [e for e in audit_events("update") if e.object_type == "protocol_override"][-1]
@@ -89,7 +89,8 @@ def test_ending_override_restores_computed_interval(client, auth, admission, ciw
     client.post(url(admission), data=set_data(minutes="30"))
     assert due_item(admission, "ciwa_ar").due_at == ciwa_at + timedelta(minutes=30)
     response = client.post(url(admission), data=end_data(), follow_redirects=True)
-    assert "Override ended: CIWA-Ar follows the unit&#39;s rules again." in response.get_data(as_text=True)
+    assert (f"End of override saved for {admission.patient.display_name}, CIWA-Ar follows the "
+            "unit&#39;s rules again.") in response.get_data(as_text=True)
 
     item = due_item(admission, "ciwa_ar")
     assert not item.overridden and item.interval_minutes == 60

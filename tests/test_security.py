@@ -382,7 +382,7 @@ def test_patient_names_never_appear_in_links(client, make_user, make_admission):
     token = csrf_token(client.get(f"/admissions/{discharged.id}/discharge"))
     client.post(f"/admissions/{discharged.id}/discharge", data={
         "discharged_at": local_now(discharged.unit).strftime(TIME_FORMAT),
-        "disposition": "home", "csrf_token": token,
+        "disposition": "home", "csrf_token": token, "confirm": "yes",
     })
 
     pages = [f"/units/{admission.unit_id}/board", f"/admissions/{admission.id}",

@@ -443,7 +443,8 @@ def test_save_names_the_saved_draft_in_the_fragment_and_leaves_the_cookie_alone(
     response = client.post(new_url(admission), data=data)
 
     [vitals] = stored_vitals()
-    assert response.headers["Location"] == f"{show_url(admission, vitals.id)}#saved={data['idempotency_key']}"
+    assert response.headers["Location"] == (f"{show_url(admission, vitals.id)}?saved=vitals-{vitals.id}"
+                                            f"#saved={data['idempotency_key']}")
     assert "Set-Cookie" not in response.headers
 
 

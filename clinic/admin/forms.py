@@ -172,7 +172,7 @@ DUE_RULE_GROUPS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         ("vitals_minutes_by_band.low-medium", "Low-medium (3 in one parameter)", "min"),
         ("vitals_minutes_by_band.medium", "Medium (5–6)", "min"),
         ("vitals_minutes_by_band.high", "High (7 or more)", "min"),
-        ("vitals_initial_minutes", "First set, after admission", "min"),
+        ("vitals_initial_minutes", "Grace period after admission (first observations and scales)", "min"),
     ]),
     ("CIWA-Ar", "Frequent ≤ routine ≤ settled.", [
         ("ciwa_ar_frequent_threshold", "Frequent at a score of", "or more"),

@@ -71,7 +71,8 @@ def timeline(admission: Admission, since: datetime | None = None,
         query = query.where(Escalation.raised_at < until)
     for escalation in db.session.scalars(query):
         items.append(TimelineItem(escalation.raised_at, "escalation", escalation))
-    items.sort(key=lambda item: (item.at, item.kind))
+    # Newest first, as a nurse reads back from now; by_shift keeps this order within each shift.
+    items.sort(key=lambda item: (item.at, item.kind), reverse=True)
     return items
 
 

@@ -53,10 +53,14 @@ for _key, _label in SUBSTANCES.items():
 
 
 class PatientIdentityForm(Form):
-    family_name = StringField("Family name", validators=[PlainText(), DataRequired(), Length(max=80)])
-    given_name = StringField("Given name", validators=[PlainText(), DataRequired(), Length(max=80)])
-    date_of_birth = DateField("Date of birth", validators=[DataRequired()])
-    sex = SelectField("Sex", choices=[("", "Choose…"), *SEXES.items()], validators=[DataRequired()])
+    family_name = StringField("Family name", validators=[
+        PlainText(), DataRequired(message="Enter the family name."), Length(max=80)])
+    given_name = StringField("Given name", validators=[
+        PlainText(), DataRequired(message="Enter the given name."), Length(max=80)])
+    date_of_birth = DateField("Date of birth", validators=[
+        DataRequired(message="Enter the date of birth (day, month and year).")])
+    sex = SelectField("Sex", choices=[("", "Choose…"), *SEXES.items()],
+                      validators=[DataRequired(message="Choose the sex.")])
 
     def validate_date_of_birth(self, field):
         if field.data and field.data > datetime.now().date():
@@ -68,7 +72,7 @@ class AdmitForm(FlaskForm):
         "MRN",
         validators=[
             PlainText(),
-            DataRequired(),
+            DataRequired(message="Enter the MRN."),
             Length(max=32),
             Regexp(r"^[A-Za-z0-9-]+$", message="Use letters, digits and hyphens only."),
         ],
@@ -86,23 +90,33 @@ class AdmitForm(FlaskForm):
     # the patient who holds it, which "Not a valid choice" would not.
     bed = SelectField("Bed", coerce=int, validate_choice=False,
                       validators=[InputRequired(message="Choose a bed.")])
-    admitted_at = DateTimeLocalField("Admitted at", format=TIME_FORMATS, validators=[DataRequired()])
+    admitted_at = DateTimeLocalField("Admitted at", format=TIME_FORMATS,
+                                     validators=[DataRequired(message="Enter the admission time.")])
     attending_physician = SelectField("Attending physician", coerce=int, validators=[Optional()])
     substances = FormField(SubstancesForm)
-    primary_substance = RadioField(
-        "Primary substance", choices=list(SUBSTANCES.items()), default="ketamine",
-        validators=[DataRequired(message="Choose the primary substance.")],
-    )
+    # No default: nothing clinical is chosen for the user (see validate_primary_substance).
+    primary_substance = RadioField("Primary substance", choices=list(SUBSTANCES.items()),
+                                   validate_choice=False)
     protocols = MultiCheckboxField(
         "Monitoring protocols", choices=list(PROTOCOLS.items()), default=["vitals"]
     )
 
     def validate_primary_substance(self, field):
-        if not field.raw_data:
-            # The default only pre-selects the radio; a submission must name the primary itself.
-            raise ValidationError("Choose the primary substance.")
-        row = getattr(self.substances.form, field.data or "", None)
-        if row is not None and not row.form.used.data:
+        ticked = [key for key in SUBSTANCES if getattr(self.substances.form, key).form.used.data]
+        if not field.data:
+            if len(ticked) == 1:
+                # The one substance ticked is the primary one; asking again would be a needless tap.
+                field.data = ticked[0]
+            elif ticked:
+                names = [SUBSTANCES[key] for key in ticked]
+                raise ValidationError(
+                    f"Primary substance: you ticked {', '.join(names[:-1])} and {names[-1]}; "
+                    "choose which is the primary one."
+                )
+            return
+        if field.data not in SUBSTANCES:
+            raise ValidationError("Primary substance: choose one of the substances listed.")
+        if field.data not in ticked:
             raise ValidationError("Tick the primary substance as used, with its last use.")
 
 
@@ -113,9 +127,22 @@ class TransferForm(FlaskForm):
     reason = StringField("Reason", validators=[PlainText(), Optional(), Length(max=200)])
 
 
+class ReverseDischargeForm(FlaskForm):
+    # The view and service refuse a taken bed, naming its patient (see AdmitForm.bed).
+    bed = SelectField("Reopen in bed", coerce=int, validate_choice=False,
+                      validators=[InputRequired(message="Choose a bed.")])
+    reason = StringField(
+        "Why was the discharge entered in error?",
+        validators=[DataRequired(message="Reason: say why the discharge was entered in error."),
+                    Length(max=200), PlainText()],
+    )
+
+
 class DischargeForm(FlaskForm):
-    discharged_at = DateTimeLocalField("Discharged at", format=TIME_FORMATS, validators=[DataRequired()])
+    discharged_at = DateTimeLocalField("Discharged at", format=TIME_FORMATS,
+                                       validators=[DataRequired(message="Enter the discharge time.")])
     disposition = SelectField(
-        "Disposition", choices=[("", "Choose…"), *DISPOSITIONS.items()], validators=[DataRequired()]
+        "Disposition", choices=[("", "Choose…"), *DISPOSITIONS.items()],
+        validators=[DataRequired(message="Choose where the patient goes (disposition).")]
     )
     note = TextAreaField("Discharge note", validators=[PlainText(), Optional(), Length(max=4000)])

@@ -11,7 +11,7 @@ from wtforms import FormField
 from clinic import audit, entries
 from clinic.admissions import bp, services
 from clinic.admissions import chart as chart_service
-from clinic.admissions.forms import AdmitForm, DischargeForm, TransferForm
+from clinic.admissions.forms import AdmitForm, DischargeForm, ReverseDischargeForm, TransferForm
 from clinic.auth.decorators import role_required
 from clinic.board.services import choose_unit
 from clinic.db import utc_now
@@ -20,15 +20,16 @@ from clinic.escalations.services import open_escalations
 from clinic.extensions import db
 from clinic.forms import RetractForm
 from clinic.models import Admission, Bed, User
-from clinic.models.patient import SUBSTANCES
+from clinic.models.patient import DISPOSITIONS, SUBSTANCES
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring.safety import chart_panel as safety_panel
 from clinic.monitoring.services import monitoring_summary
 from clinic.prn.routes import panel_for as prn_panel
 from clinic.routing import id_arg
 from clinic.safety.cells import since_use_words
+from clinic.saved import flash_saved
 from clinic.scoring.due import OBSERVATION_LEVELS
-from clinic.timefmt import from_local, to_local_input
+from clinic.timefmt import from_local, local_time, to_local_input
 
 
 def _load_admission(admission_id: int) -> Admission:
@@ -65,12 +66,16 @@ def admit():
 
     lookup = request.args.get("mrn", "").strip()
     returning = services.find_patient(lookup) if lookup else None
+    # A patient on a unit now is not offered for re-admission: say where they are instead.
+    on_ward = services.current_admission_of(returning) if returning is not None else None
+    if on_ward is not None and request.method == "GET":
+        returning = None
     if request.method == "GET":
         form.admitted_at.data = _local_naive_now(unit)
         if returning is not None:
             form.mrn.data = returning.mrn
             form.allergies.data = returning.allergies
-        elif lookup:
+        elif lookup and on_ward is None:
             form.mrn.data = lookup
             flash(f"No patient with MRN {lookup.upper()}: enter the new patient's details.", "info")
 
@@ -111,13 +116,11 @@ def admit():
                     "another bed. Nothing was saved; check the board and choose again."
                 )
             else:
-                flash(
-                    f"Admitted {admission.patient.display_name} to bed {admission.bed.label}.",
-                    "success",
-                )
+                flash_saved("Admission", admission.patient, f"bed {admission.bed.label}")
                 return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template(
         "admissions/admit.html", form=form, unit=unit, returning=returning, lookup=lookup,
+        on_ward=on_ward,
         substance_labels=SUBSTANCES,
     ), (422 if form.errors else 200)
 
@@ -190,6 +193,9 @@ def chart(admission_id: int):
         prn=prn_panel(admission, now),
         safety=safety_panel(admission, now), levels=OBSERVATION_LEVELS,
         since_use=since_use_words(admission, now),
+        discharge_reversals=services.discharge_reversals(admission),
+        can_reverse_discharge=current_user.has_role("charge_nurse")
+        and services.reversal_refusal(admission, now) is None,
     )
     audit.record(
         "view", object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
@@ -224,7 +230,8 @@ def retract(admission_id: int, kind: str, entry_id: int):
                 flash(str(error), "error")
                 return redirect(url_for("admissions.chart", admission_id=admission.id))
         else:
-            flash("Marked entered in error. It stays on the chart, struck through.", "success")
+            flash_saved("Entered-in-error mark", admission.patient,
+                        "the entry stays on the chart, struck through")
             return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template("admissions/retract.html", form=form, admission=admission, entry=entry,
                            kind=kind), (422 if form.errors else 200)
@@ -240,10 +247,22 @@ def transfer(admission_id: int):
     form = TransferForm()
     free = services.free_beds(admission.unit)
     form.bed.choices = [(-1, "Choose…")] + [(b.id, f"Bed {b.label}") for b in free]
-    if form.validate_on_submit():
+    if not _changing() and form.validate_on_submit():
         bed = db.session.get(Bed, form.bed.data) if form.bed.data > 0 else None
         if bed is None or bed.unit_id != admission.unit_id:
             form.bed.errors.append("Choose a free bed on this unit.")
+        elif _confirming():
+            try:
+                services.check_transfer(admission, bed)
+            except services.AdmissionError as error:
+                _attach_error(form, error)
+            else:
+                return _confirm_page(
+                    admission, f"Move {admission.patient.display_name} to bed {bed.label}?",
+                    [("From bed", admission.bed.label), ("To bed", bed.label),
+                     ("Reason", form.reason.data or "None given")],
+                    f"Yes, move {admission.patient.display_name} to bed {bed.label}",
+                )
         else:
             try:
                 services.transfer(
@@ -257,8 +276,9 @@ def transfer(admission_id: int):
                 db.session.rollback()
                 form.bed.errors.append(_bed_refusal(bed.id))
             else:
-                flash(f"{admission.patient.display_name} moved to bed {bed.label}.", "success")
-                return redirect(url_for("board.unit", unit_id=admission.unit_id))
+                flash_saved("Transfer", admission.patient, f"now in bed {bed.label}")
+                # Back to the patient the nurse was working on, not the whole unit.
+                return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template("admissions/transfer.html", form=form, admission=admission), (
         422 if form.errors else 200
     )
@@ -274,12 +294,23 @@ def discharge(admission_id: int):
     form = DischargeForm()
     if request.method == "GET":
         form.discharged_at.data = _local_naive_now(admission.unit)
-    if form.validate_on_submit():
+    if not _changing() and form.validate_on_submit():
+        discharged_at = from_local(form.discharged_at.data, admission.unit.zone)
         try:
+            if _confirming():
+                services.check_discharge(admission, discharged_at, form.disposition.data)
+                return _confirm_page(
+                    admission, f"Discharge {admission.patient.display_name}?",
+                    [("Discharged at", local_time(discharged_at, admission.unit.zone)),
+                     ("Disposition", DISPOSITIONS[form.disposition.data]),
+                     ("Note", form.note.data or "None")],
+                    f"Yes, discharge {admission.patient.display_name}",
+                    danger=True,
+                )
             services.discharge(
                 by=current_user,
                 admission=admission,
-                discharged_at=from_local(form.discharged_at.data, admission.unit.zone),
+                discharged_at=discharged_at,
                 disposition=form.disposition.data,
                 note=form.note.data,
             )
@@ -288,8 +319,66 @@ def discharge(admission_id: int):
             db.session.rollback()
             _attach_error(form, error)
         else:
-            flash(f"{admission.patient.display_name} discharged.", "success")
+            flash_saved("Discharge", admission.patient,
+                        f"bed {admission.bed.label} is free. Entered in error? A charge nurse can "
+                        "reverse it from the chart during this shift")
             return redirect(url_for("board.unit", unit_id=admission.unit_id))
     return render_template(
         "admissions/discharge.html", form=form, admission=admission, to_local_input=to_local_input
     ), (422 if form.errors else 200)
+
+
+def _confirming() -> bool:
+    """Return whether this POST is the first step, to be confirmed, rather than the confirmation."""
+    return request.form.get("confirm") != "yes"
+
+
+def _changing() -> bool:
+    """Return whether the confirmation step sent the user back to change what they typed."""
+    return request.form.get("confirm") == "change"
+
+
+def _confirm_page(admission: Admission, question: str, details: list[tuple[str, str]], button: str,
+                  *, danger: bool = False):
+    """Return the step that names the patient, MRN and bed before a discharge or a move is saved."""
+    kept = [(name, value) for name, values in request.form.lists() for value in values
+            if name not in ("csrf_token", "confirm")]
+    return render_template("admissions/confirm.html", admission=admission, question=question,
+                           details=details, button=button, danger=danger, kept=kept)
+
+
+@bp.route("/admissions/<int:admission_id>/reverse-discharge", methods=["GET", "POST"])
+@role_required("charge_nurse")
+def reverse_discharge(admission_id: int):
+    admission = _load_admission(admission_id)
+    now = utc_now()
+    refusal = services.reversal_refusal(admission, now)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(url_for("admissions.chart", admission_id=admission.id))
+    form = ReverseDischargeForm()
+    free = services.free_beds(admission.unit)
+    form.bed.choices = [(-1, "Choose…")] + [(b.id, f"Bed {b.label}") for b in free]
+    if request.method == "GET" and admission.bed_id in {b.id for b in free}:
+        form.bed.data = admission.bed_id  # the bed it left, if nobody has taken it since
+    if form.validate_on_submit():
+        bed = db.session.get(Bed, form.bed.data) if form.bed.data > 0 else None
+        if bed is None or bed.unit_id != admission.unit_id:
+            form.bed.errors.append("Choose a free bed on this unit.")
+        else:
+            try:
+                services.reverse_discharge(by=current_user, admission=admission, bed=bed,
+                                           reason=form.reason.data, now=now)
+                db.session.commit()
+            except services.AdmissionError as error:
+                db.session.rollback()
+                _attach_error(form, error)
+            except IntegrityError:
+                db.session.rollback()
+                form.bed.errors.append(_bed_refusal(bed.id))
+            else:
+                flash_saved("Discharge reversal", admission.patient, f"back in bed {bed.label}")
+                return redirect(url_for("admissions.chart", admission_id=admission.id))
+    return render_template("admissions/reverse_discharge.html", form=form, admission=admission), (
+        422 if form.errors else 200
+    )

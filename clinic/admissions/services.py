@@ -10,7 +10,16 @@ from sqlalchemy import select
 from clinic import audit
 from clinic.db import utc_now
 from clinic.extensions import db
-from clinic.models import Admission, AdmissionSubstance, Bed, BedMove, Patient, Unit, User
+from clinic.models import (
+    Admission,
+    AdmissionSubstance,
+    Bed,
+    BedMove,
+    DischargeReversal,
+    Patient,
+    Unit,
+    User,
+)
 from clinic.models.patient import ADMITTED, DISCHARGED, DISPOSITIONS, PROTOCOLS, SUBSTANCES
 
 
@@ -50,6 +59,13 @@ def normalise_mrn(mrn: str) -> str:
 def current_admission_in_bed(bed: Bed) -> Admission | None:
     return db.session.scalar(
         select(Admission).where(Admission.bed_id == bed.id, Admission.status == ADMITTED)
+    )
+
+
+def current_admission_of(patient: Patient) -> Admission | None:
+    """Return the patient's admission under way, if they are on a unit now."""
+    return db.session.scalar(
+        select(Admission).where(Admission.patient_id == patient.id, Admission.status == ADMITTED)
     )
 
 
@@ -184,20 +200,25 @@ def admit(
     return admission
 
 
-def transfer(*, by: User, admission: Admission, to_bed: Bed, reason: str | None) -> BedMove:
-    """Move a current admission to a free bed on the same unit."""
+def check_transfer(admission: Admission, to_bed: Bed) -> None:
+    """Raise AdmissionError if the admission cannot move to this bed now."""
     if not admission.is_current:
         raise AdmissionError("Only a current admission can be transferred.")
     if to_bed.id == admission.bed_id:
         raise AdmissionError(f"The patient is already in bed {to_bed.label}.", "bed")
     _check_bed_free(to_bed, admission.unit)
+
+
+def transfer(*, by: User, admission: Admission, to_bed: Bed, reason: str | None) -> BedMove:
+    """Move a current admission to a free bed on the same unit."""
+    check_transfer(admission, to_bed)
+    before_label = admission.bed.label
     move = BedMove(
         admission=admission, from_bed_id=admission.bed_id, to_bed_id=to_bed.id, moved_by=by,
         reason=(reason or "").strip() or None,
     )
-    before_label = admission.bed.label
-    admission.bed = to_bed
     db.session.add(move)
+    admission.bed = to_bed
     db.session.flush()
     audit.record(
         "update", user=by, object_type="admission", object_id=admission.id, patient_id=admission.patient_id,
@@ -207,10 +228,8 @@ def transfer(*, by: User, admission: Admission, to_bed: Bed, reason: str | None)
     return move
 
 
-def discharge(
-    *, by: User, admission: Admission, discharged_at: datetime, disposition: str, note: str | None
-) -> None:
-    """End a current admission with a disposition; the bed is free afterwards."""
+def check_discharge(admission: Admission, discharged_at: datetime, disposition: str) -> None:
+    """Raise AdmissionError if the admission cannot be discharged with these details."""
     if not admission.is_current:
         raise AdmissionError("This admission has already ended.")
     if disposition not in DISPOSITIONS:
@@ -218,6 +237,13 @@ def discharge(
     _check_time(discharged_at, "discharged_at", "Discharge time")
     if discharged_at < admission.admitted_at:
         raise AdmissionError("Discharge cannot be before the admission time.", "discharged_at")
+
+
+def discharge(
+    *, by: User, admission: Admission, discharged_at: datetime, disposition: str, note: str | None
+) -> None:
+    """End a current admission with a disposition; the bed is free afterwards."""
+    check_discharge(admission, discharged_at, disposition)
     before = admission_snapshot(admission)
     admission.status = DISCHARGED
     admission.discharged_at = discharged_at
@@ -230,6 +256,66 @@ def discharge(
         clinical_at=discharged_at,
         detail={"change": "discharge", **audit.changes(before, admission_snapshot(admission))},
     )
+
+
+def reversal_refusal(admission: Admission, now: datetime) -> str | None:
+    """Return why this discharge cannot be reversed now, or None if a charge nurse may reverse it."""
+    if admission.is_current:
+        return "This admission is under way; there is no discharge to reverse."
+    shift = admission.unit.shift_for(now)
+    if admission.discharged_at < shift.starts_at:
+        return ("Only a discharge in the current shift can be reversed. "
+                "Admit the patient again if they are back on the unit.")
+    if current_admission_of(admission.patient) is not None:
+        return f"{admission.patient.display_name} has been admitted again since this discharge."
+    return None
+
+
+def discharge_reversals(admission: Admission) -> list[DischargeReversal]:
+    """Return the admission's reversed discharges, oldest first."""
+    return list(db.session.scalars(
+        select(DischargeReversal).where(DischargeReversal.admission_id == admission.id)
+        .order_by(DischargeReversal.id)
+    ))
+
+
+def reverse_discharge(*, by: User, admission: Admission, bed: Bed, reason: str,
+                      now: datetime) -> DischargeReversal:
+    """Reopen an admission discharged in error, keeping the discharge in a reversal row."""
+    if not by.has_role("charge_nurse"):
+        raise AdmissionError("Only a charge nurse can reverse a discharge.")
+    refusal = reversal_refusal(admission, now)
+    if refusal is not None:
+        raise AdmissionError(refusal)
+    reason = (reason or "").strip()
+    if not reason:
+        raise AdmissionError("Say why the discharge was entered in error.", "reason")
+    _check_bed_free(bed, admission.unit)
+    before = admission_snapshot(admission)
+    reversal = DischargeReversal(
+        admission=admission, reversed_at=now, reversed_by=by, reason=reason, bed=bed,
+        discharged_at=admission.discharged_at, discharged_by_id=admission.discharged_by_id,
+        disposition=admission.disposition, discharge_note=admission.discharge_note,
+    )
+    db.session.add(reversal)
+    if bed.id != admission.bed_id:
+        db.session.add(BedMove(admission=admission, from_bed_id=admission.bed_id, to_bed_id=bed.id,
+                               moved_by=by, moved_at=now, reason="Discharge reversed"))
+    admission.bed = bed
+    admission.status = ADMITTED
+    admission.discharged_at = None
+    admission.discharged_by = None
+    admission.disposition = None
+    admission.discharge_note = None
+    db.session.flush()
+    audit.record(
+        "update", user=by, object_type="admission", object_id=admission.id,
+        patient_id=admission.patient_id, clinical_at=now,
+        detail={"change": "discharge reversed", "reason": reason, "reversal_id": reversal.id,
+                **audit.changes(before, admission_snapshot(admission))},
+        content_of=reversal,
+    )
+    return reversal
 
 
 def patient_snapshot(patient: Patient) -> dict:

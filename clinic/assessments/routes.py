@@ -22,7 +22,7 @@ from clinic.routing import (
     save_entry,
     saved,
 )
-from clinic.scoring import ketamine, safety
+from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, safety
 from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import from_local
 
@@ -113,7 +113,14 @@ def _render(form: AssessmentForm, admission, *, correcting=None, status=200):
         follows=services.SUICIDE_FOLLOWS, questions=ketamine.QUESTIONS,
         after_gate=services.SUICIDE_AFTER_GATE,
         within_minutes=int(services.PULSE_FROM_VITALS_WITHIN.total_seconds() // 60),
+        running_bands=_RUNNING_BANDS.get(form.scale.code, ()),
     ), status
+
+
+#: The default bands, for the running total shown while a scale is filled in (the saved score,
+#: worked out by the server, is the one of record). The ketamine checklist has no bands.
+_RUNNING_BANDS = {"ciwa_ar": ciwa_ar.DEFAULT_BANDS, "cows": cows.DEFAULT_BANDS,
+                  "ciwa_b": ciwa_b.DEFAULT_BANDS}
 
 
 @bp.route("/admissions/<int:admission_id>/assessments/new", methods=["GET", "POST"])
@@ -135,6 +142,7 @@ def new(admission_id: int):
                 form.idempotency_key.data,
                 safe_next(url_for("assessments.show", admission_id=admission.id,
                                   assessment_id=assessment.id)),
+                assessment,
             )
     return _render(form, admission, status=422 if request.method == "POST" else 200)
 
@@ -193,9 +201,8 @@ def correct(admission_id: int, assessment_id: int):
             valid = False
         assessment = _save(form, admission, supersedes=original) if valid else None
         if assessment is not None:
-            flash("Correction saved; the original stays readable in the history.", "success")
             return saved(form.idempotency_key.data,
                          url_for("assessments.show", admission_id=admission.id,
-                                 assessment_id=assessment.id))
+                                 assessment_id=assessment.id), assessment)
     return _render(form, admission, correcting=original,
                    status=422 if request.method == "POST" else 200)

@@ -298,13 +298,14 @@ def previous_total(assessment: Assessment) -> int | None:
     )
 
 
-def _escalate(by: User, admission: Admission, assessment: Assessment) -> None:
+def _escalate(by: User, admission: Admission, assessment: Assessment,
+              at: datetime | None = None) -> None:
     label = ENTRY_LABELS[assessment.scale]
 
     def escalate(rule: str, reason: str, level: str = "urgent") -> None:
         escalations.raise_automatic(by=by, admission=admission, rule=rule, level=level,
                                     reason=reason, source_kind=assessment.kind,
-                                    source_id=assessment.id)
+                                    source_id=assessment.id, raised_at=at)
 
     if assessment.outcome == UNABLE:
         escalate(f"unable:{assessment.scale}",

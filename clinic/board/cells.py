@@ -173,7 +173,9 @@ class BoardCells:
         for e in escalations:
             link = self._escalation(admission_id=admission.id, escalation_id=e.id)
             reason = do_truncate(current_app.jinja_env, e.reason, 60)
-            lines.append(f'<p class="escalation-line"><span class="badge badge-allergy">⚠ '
+            # One colour per severity on every page: emergency red, urgent amber (as the escalations list).
+            tone = "badge-allergy" if e.level == "emergency" else "badge-warn"
+            lines.append(f'<p class="escalation-line"><span class="badge {tone}">⚠ '
                          f'{escape(e.level.capitalize())}</span>\n<a href="{link}">{escape(reason)}</a>\n'
                          f'{self._ago(e.raised_at)}</p>')
         return Markup("\n".join(lines))

@@ -16,6 +16,7 @@ from clinic.extensions import db
 from clinic.models import Escalation, Unit
 from clinic.models.escalation import UPDATE_KINDS
 from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, saved
+from clinic.saved import flash_saved
 from clinic.timefmt import from_local
 
 #: Entry kinds an automatic escalation can name as its source -> (endpoint, id argument).
@@ -89,10 +90,9 @@ def new(admission_id: int):
     if form.validate_on_submit():
         escalation = _raise(form, admission)
         if escalation is not None:
-            flash("Escalation raised. Record who you told and their response here.", "success")
             return saved(form.idempotency_key.data,
                          url_for("escalations.show", admission_id=admission.id,
-                                 escalation_id=escalation.id))
+                                 escalation_id=escalation.id), escalation)
     return render_template("escalations/new.html", form=form, admission=admission,
                            levels=services.LEVELS), (422 if request.method == "POST" else 200)
 
@@ -168,7 +168,7 @@ def update(admission_id: int, escalation_id: int):
             flash("This was already recorded; it has not been recorded twice.", "info")
             return redirect(show_url)
         else:
-            flash(f"{UPDATE_KINDS[kind]} recorded.", "success")
+            flash_saved(UPDATE_KINDS[kind], admission.patient, "on the open escalation")
             return saved(form.idempotency_key.data, show_url)
     return _render_show(admission, escalation, _update_forms(admission, (kind, form)),
                         submitted_kind=kind, status=422)

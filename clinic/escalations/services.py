@@ -67,9 +67,12 @@ def escalation_by_key(idempotency_key: str) -> Escalation | None:
 
 def raise_automatic(
     *, by: User, admission: Admission, rule: str, level: str, reason: str,
-    source_kind: str, source_id: int,
+    source_kind: str, source_id: int, raised_at: datetime | None = None,
 ) -> Escalation | None:
-    """Raise an escalation for a rule unless one for the same rule is still open."""
+    """Raise an escalation for a rule unless one for the same rule is still open.
+
+    `raised_at` is now unless given (the demo's back-dated history raises when its entry was made).
+    """
     already = db.session.scalar(
         select(Escalation).where(
             Escalation.admission_id == admission.id, Escalation.rule == rule, open_filter()
@@ -78,7 +81,7 @@ def raise_automatic(
     if already is not None:
         return None
     return _raise(by=by, admission=admission, level=level, reason=reason, automatic=True,
-                  rule=rule, source_kind=source_kind, source_id=source_id)
+                  rule=rule, source_kind=source_kind, source_id=source_id, raised_at=raised_at)
 
 
 def raise_by_hand(

@@ -2,6 +2,7 @@
 
 from clinic.models.audit import AuditEvent
 from clinic.models.charting import Assessment, EntryRetraction, NursingNote, VitalSigns
+from clinic.models.discharge import DischargeReversal
 from clinic.models.escalation import Escalation, EscalationUpdate
 from clinic.models.handover import HandoverAcceptance, HandoverItem, HandoverSetting, HandoverSignature
 from clinic.models.monitoring import (
@@ -33,6 +34,7 @@ __all__ = [
     "AuditEvent",
     "Bed",
     "BedMove",
+    "DischargeReversal",
     "EntryRetraction",
     "Escalation",
     "EscalationUpdate",

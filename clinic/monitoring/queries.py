@@ -311,6 +311,7 @@ class BedRow:
     id: int
     label: str
     sort_key: int
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,7 @@ _CURRENT_ADMISSIONS = (
         Admission.id, Admission.patient_id, Admission.unit_id, Admission.bed_id, Admission.admitted_at,
         Admission.protocols, Admission.observation_level, Admission.observation_level_since,
         Patient.mrn, Patient.family_name, Patient.given_name, Patient.date_of_birth, Patient.sex,
-        Patient.allergies, Bed.label, Bed.sort_key,
+        Patient.allergies, Bed.label, Bed.sort_key, Bed.active.label("bed_active"),
         AdmissionSubstance.substance, AdmissionSubstance.is_primary, AdmissionSubstance.last_use_at,
     )
     .join(Patient, Patient.id == Admission.patient_id).join(Bed, Bed.id == Admission.bed_id)
@@ -382,7 +383,7 @@ def current_admissions(unit_id: int) -> list[CurrentAdmission]:
             observation_level_since=row.observation_level_since,
             patient=PatientRow(row.patient_id, row.mrn, row.family_name, row.given_name,
                                row.date_of_birth, row.sex, row.allergies),
-            bed=BedRow(row.bed_id, row.label, row.sort_key),
+            bed=BedRow(row.bed_id, row.label, row.sort_key, row.bed_active),
             substances=tuple(substances[row.id]),
         )
         for row in rows.values()

@@ -20,6 +20,7 @@ from clinic.monitoring.services import (
     set_override,
 )
 from clinic.routing import admission_or_404
+from clinic.saved import flash_saved
 from clinic.scoring.due import PROTOCOL_LABELS
 
 ACTIONS = {"set": OverrideForm, "end": EndOverrideForm}
@@ -57,10 +58,11 @@ def overrides(admission_id: int):
                 target.errors = [*target.errors, str(error)]
             else:
                 if action == "set":
-                    flash(f"Override saved: {_label(protocol)} every {form.interval_minutes.data} min.",
-                          "success")
+                    flash_saved("Override", admission.patient,
+                                f"{_label(protocol)} every {form.interval_minutes.data} min")
                 else:
-                    flash(f"Override ended: {_label(protocol)} follows the unit's rules again.", "success")
+                    flash_saved("End of override", admission.patient,
+                                f"{_label(protocol)} follows the unit's rules again")
                 return redirect(url_for("monitoring.overrides", admission_id=admission.id,
                                         _anchor=f"protocol-{protocol}"))
         failed = (protocol, action, form)

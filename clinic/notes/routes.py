@@ -67,6 +67,7 @@ def new(admission_id: int):
             return saved(
                 form.idempotency_key.data,
                 safe_next(url_for("notes.show", admission_id=admission.id, note_id=note.id)),
+                note,
             )
     return _render(form, admission, status=422 if request.method == "POST" else 200)
 
@@ -108,8 +109,7 @@ def correct(admission_id: int, note_id: int):
         else:
             note = _save(form, admission, supersedes=original)
             if note is not None:
-                flash("Correction saved; the original stays readable in the history.", "success")
                 return saved(form.idempotency_key.data,
-                             url_for("notes.show", admission_id=admission.id, note_id=note.id))
+                             url_for("notes.show", admission_id=admission.id, note_id=note.id), note)
     return _render(form, admission, correcting=original,
                    status=422 if request.method == "POST" else 200)

@@ -23,6 +23,7 @@ from clinic.rounds import bp, services
 from clinic.rounds.forms import CheckRowForm, MissedNoteForm, ObservationLevelForm, RoundForm
 from clinic.rounds.services import BACKDATE_MINUTES, RoundEntry, is_continuous, round_checks, row_field
 from clinic.routing import CHARTING_ROLES, admission_or_404, local_now, safe_next, saved
+from clinic.saved import flash_saved
 from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import from_local
 
@@ -174,7 +175,8 @@ def annotate_missed(admission_id: int):
             db.session.rollback()
             error = "A note has already been recorded for this missed check; it cannot be replaced."
         else:
-            flash("Note saved; the check stays shown as missed, with your note.", "success")
+            flash_saved("Note on a missed check", admission.patient,
+                        "the check stays shown as missed, with your note")
             return redirect(back)
     else:
         error = next(iter(e for errors in form.errors.values() for e in errors), "Not saved.")
@@ -231,9 +233,9 @@ def observation_level(admission_id: int):
             target = getattr(form, error.field, None) if error.field else None
             (target.errors if target is not None else form.form_errors).append(str(error))
         else:
-            flash(f"Observation level now {OBSERVATION_LEVELS[admission.observation_level]}, "
-                  f"from {admission.observation_level_since.astimezone(admission.unit.zone):%H:%M}.",
-                  "success")
+            flash_saved("Observation level", admission.patient,
+                        f"now {OBSERVATION_LEVELS[admission.observation_level]}, from "
+                        f"{admission.observation_level_since.astimezone(admission.unit.zone):%H:%M}")
             return redirect(safe_next(url_for("rounds.round", unit_id=admission.unit_id)))
     return render_template(
         "rounds/observation_level.html", form=form, admission=admission, levels=OBSERVATION_LEVELS,

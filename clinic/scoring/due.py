@@ -57,7 +57,7 @@ _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", 
 _LABELS: dict[str, str] = {
     "version": "Version",
     "vitals_minutes_by_band": "Vital-signs interval by NEWS2 band",
-    "vitals_initial_minutes": "Time from admission to the first assessment",
+    "vitals_initial_minutes": "Grace period after admission for the first observations and scales",
     "ciwa_ar_frequent_threshold": "CIWA-Ar score for hourly reassessment",
     "ciwa_ar_frequent_minutes": "CIWA-Ar interval at or above the threshold",
     "ciwa_ar_routine_minutes": "CIWA-Ar interval below the threshold",
@@ -165,7 +165,9 @@ class DueDefinition:
         default_factory=lambda: {"zero": 720, "low": 240, "low-medium": 60, "medium": 60, "high": 15},
         hash=False,
     )
-    vitals_initial_minutes: int = 0
+    #: The first set of observations and the first scale are due this long after admission, so a
+    #: patient just admitted is "due", not overdue at once.
+    vitals_initial_minutes: int = 30
     ciwa_ar_frequent_threshold: int = ciwa_ar.FREQUENT_THRESHOLD
     ciwa_ar_frequent_minutes: int = ciwa_ar.FREQUENT_MINUTES
     ciwa_ar_routine_minutes: int = ciwa_ar.ROUTINE_MINUTES
@@ -447,7 +449,9 @@ def next_due(
     else:
         newest = None
         anchor = admitted
-        interval, reason = definition.vitals_initial_minutes, "first assessment"
+        interval = definition.vitals_initial_minutes
+        reason = f"first assessment, within {_within(interval)} of admission" if interval else (
+            "first assessment")
     if incomplete:
         # Say so, or a nurse who just charted a partial set would wonder why nothing moved.
         reason += "; newest set incomplete, not counted" if protocol == "vitals" else (

@@ -36,6 +36,18 @@ class Item:
             return self.allowed
         return tuple(range(self.max_value + 1))
 
+    def meaning(self, value: int | None) -> str:
+        """Return what a value means: its anchor, or the anchors either side of it."""
+        if value is None:
+            return ""
+        if value in self.anchors:
+            return self.anchors[value]
+        below = max((v for v in self.anchors if v < value), default=None)
+        above = min((v for v in self.anchors if v > value), default=None)
+        if below is None or above is None:
+            return ""
+        return (f"between {below} ({self.anchors[below]}) and {above} ({self.anchors[above]})")
+
     def describe_allowed(self) -> str:
         """Return the allowed values as text for an error message."""
         if self.allowed is None:

@@ -20,6 +20,18 @@ def _number(label: str, *, decimal: bool = False) -> StringField:
     )
 
 
+#: The parameters NEWS2 is scored from, and what each asks for when a set is sent empty.
+NEWS2_FIELDS = {
+    "respiratory_rate": "Enter the respiratory rate.",
+    "spo2": "Enter the SpO₂.",
+    "air_or_oxygen": "Choose air or oxygen.",
+    "systolic_bp": "Enter the systolic BP.",
+    "heart_rate": "Enter the heart rate.",
+    "consciousness": "Choose A, C, V, P or U.",
+    "temperature": "Enter the temperature.",
+}
+
+
 class VitalsForm(EntryForm):
     heart_rate = _number("Heart rate")
     systolic_bp = _number("Systolic BP")
@@ -70,7 +82,18 @@ class VitalsForm(EntryForm):
                 self.oxygen_device.errors.append("Choose the oxygen device.")
             if self.oxygen_flow_value is None:
                 self.oxygen_flow.errors.append("Enter the flow in L/min (0.1–60).")
-        return valid and not any(f.errors for f in self)
+        if valid and self._nothing_entered():
+            # Mark what a full NEWS2 set needs rather than one message far from any field.
+            self.form_errors.append("Enter at least one measurement. The fields NEWS2 needs are "
+                                    "marked; a partial set is fine when the patient is asleep.")
+            for name, message in NEWS2_FIELDS.items():
+                getattr(self, name).errors.append(message)
+        return valid and not self.form_errors and not any(f.errors for f in self)
+
+    def _nothing_entered(self) -> bool:
+        typed = [getattr(self, name).data for name in MEASURED]
+        return (not any((value or "").strip() for value in typed)
+                and self.on_oxygen is None and self.consciousness_value is None)
 
     @property
     def on_oxygen(self) -> bool | None:

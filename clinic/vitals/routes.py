@@ -23,6 +23,7 @@ from clinic.routing import (
     save_entry,
     saved,
 )
+from clinic.saved import flash_saved
 from clinic.scoring import news2
 from clinic.timefmt import from_local
 from clinic.vitals import bp
@@ -117,6 +118,7 @@ def new(admission_id: int):
             return saved(
                 form.idempotency_key.data,
                 safe_next(url_for("vitals.show", admission_id=admission.id, vitals_id=vitals.id)),
+                vitals,
             )
     return _render(form, admission, status=422 if request.method == "POST" else 200)
 
@@ -163,9 +165,9 @@ def correct(admission_id: int, vitals_id: int):
         else:
             vitals = _save(form, admission, supersedes=original)
             if vitals is not None:
-                flash("Correction saved; the original stays readable in the history.", "success")
                 return saved(form.idempotency_key.data,
-                             url_for("vitals.show", admission_id=admission.id, vitals_id=vitals.id))
+                             url_for("vitals.show", admission_id=admission.id, vitals_id=vitals.id),
+                             vitals)
     return _render(form, admission, correcting=original,
                    status=422 if request.method == "POST" else 200)
 
@@ -186,7 +188,8 @@ def spo2_scale(admission_id: int):
             db.session.rollback()
             attach_error(form, error)
         else:
-            flash(f"SpO₂ scale {admission.spo2_scale} recorded; new sets are scored with it.", "success")
+            flash_saved("SpO₂ scale", admission.patient,
+                        f"scale {admission.spo2_scale}; new sets are scored with it")
             return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template("vitals/spo2_scale.html", form=form, admission=admission), (
         422 if form.errors or form.form_errors else 200

@@ -227,7 +227,8 @@ def _audit_detail(vitals: VitalSigns, supersedes: VitalSigns | None) -> dict:
             **audit.changes(_snapshot(supersedes), _snapshot(vitals))}
 
 
-def _escalate(by: User, admission: Admission, vitals: VitalSigns, result: news2.News2Result) -> None:
+def _escalate(by: User, admission: Admission, vitals: VitalSigns, result: news2.News2Result,
+              at: datetime | None = None) -> None:
     response = news2.escalation_for(result.band, any_red=result.any_red)
     if response is None:
         return
@@ -235,7 +236,7 @@ def _escalate(by: User, admission: Admission, vitals: VitalSigns, result: news2.
     escalations.raise_automatic(
         by=by, admission=admission, rule=rule, level=level,
         reason=f"NEWS2 {result.total} ({result.band}): {result.monitoring}.",
-        source_kind=vitals.kind, source_id=vitals.id,
+        source_kind=vitals.kind, source_id=vitals.id, raised_at=at,
     )
 
 

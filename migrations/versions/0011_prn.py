@@ -1,7 +1,7 @@
 """prn: as-needed medication orders, doses and their effect; unit override setting
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 22:06:51.979826
 
 """
@@ -14,7 +14,7 @@ from clinic.db import append_only_ddl, drop_append_only_ddl, drop_length_limit_d
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from clinic.scoring import due
 from clinic.scoring.due import (
     DEFAULT_DEFINITION,
+    DUE,
     OBSERVATION_LEVELS,
+    OVERDUE,
     CheckWindow,
     DueDefinition,
     DueItem,
@@ -66,7 +68,7 @@ def test_default_definition_is_reference_defaults():
     assert d.version == "1"
     assert dict(d.vitals_minutes_by_band) == {
         "zero": 720, "low": 240, "low-medium": 60, "medium": 60, "high": 15}
-    assert (d.vitals_initial_minutes, d.unable_minutes, d.on_time_factor) == (0, 60, 1.5)
+    assert (d.vitals_initial_minutes, d.unable_minutes, d.on_time_factor) == (30, 60, 1.5)
     assert (d.ciwa_ar_frequent_threshold, d.ciwa_ar_frequent_minutes, d.ciwa_ar_routine_minutes,
             d.ciwa_ar_settled_minutes, d.ciwa_ar_settled_after) == (8, 60, 240, 480, 3)
     assert (d.cows_minutes, d.cows_after_prn_minutes, d.ciwa_b_minutes) == (240, 60, 240)
@@ -149,7 +151,8 @@ def _band(**changes):
     (_with(cows_minutes=True), "not True"),
     (_with(cows_minutes=None), "not None"),
     (_with(unable_minutes=20_000), "from 1 to 10080"),
-    (_with(vitals_initial_minutes=-1), "first assessment must be a whole number of minutes from 0"),
+    (_with(vitals_initial_minutes=-1), "Grace period after admission for the first observations "
+                                       "and scales must be a whole number of minutes from 0"),
     (_with(ciwa_ar_frequent_threshold=0), "CIWA-Ar score for hourly reassessment must be a whole number "
                                           "from 1 to 67"),
     (_with(ciwa_ar_frequent_threshold=68), "from 1 to 67"),
@@ -193,9 +196,26 @@ def test_continuous_observation_may_be_configured_for_any_level():
 # next_due: first assessment and the rule per protocol.
 
 
+FIRST = "first assessment, within 30 min of admission"
+
+
 @pytest.mark.parametrize("protocol", due.PROTOCOLS)
-def test_no_history_is_due_at_admission(protocol):
+def test_no_history_is_due_within_the_admission_grace_period(protocol):
     item = due_for(protocol, [])
+    assert item == DueItem(protocol, at(6, 30), 30, FIRST, False)
+
+
+@pytest.mark.parametrize(("minutes_since", "status"), [
+    (0, DUE), (1, DUE), (30, DUE), (31, OVERDUE),
+])
+def test_a_new_admission_is_due_not_overdue_during_the_grace_period(minutes_since, status):
+    item = due_for("vitals", [])
+    assert item.status(ADMITTED + timedelta(minutes=minutes_since)) == status
+
+
+@pytest.mark.parametrize("protocol", due.PROTOCOLS)
+def test_a_unit_without_grace_has_the_first_assessment_due_at_admission(protocol):
+    item = due_for(protocol, [], definition=DueDefinition("2", vitals_initial_minutes=0))
     assert item == DueItem(protocol, ADMITTED, 0, "first assessment", False)
 
 
@@ -241,8 +261,8 @@ def test_older_incomplete_set_is_not_mentioned():
 
 def test_only_incomplete_sets_leave_the_first_assessment_due():
     item = due_for("vitals", [scored(at(7), None, None)])
-    assert item.due_at == ADMITTED
-    assert item.reason == "first assessment; newest set incomplete, not counted"
+    assert item.due_at == at(6, 30)
+    assert item.reason == FIRST + "; newest set incomplete, not counted"
 
 
 def test_unknown_news2_band_is_refused():
@@ -403,8 +423,8 @@ def test_cows_after_prn(doses, expected, reason):
 def test_cows_prn_across_midnight_and_before_first_assessment():
     item = due_for("cows", [scored(utc(2026, 3, 10, 22), 11)], prn_doses=[utc(2026, 3, 10, 23, 45)])
     assert item.due_at == utc(2026, 3, 11, 0, 45)
-    # With no score yet, the first assessment (due at admission) comes first.
-    assert due_for("cows", [], prn_doses=[at(7)]).due_at == ADMITTED
+    # With no score yet, the first assessment (due in the grace period) comes first.
+    assert due_for("cows", [], prn_doses=[at(7)]).due_at == at(6, 30)
     later = DueDefinition("2", vitals_initial_minutes=240)
     assert due_for("cows", [], prn_doses=[at(7)], definition=later).due_at == at(8)
 
@@ -742,9 +762,9 @@ def test_next_due_is_never_before_the_newest_counted_result(data):
     counted = [point.at for point in history if point.counts]
     if counted:
         assert item.due_at >= max(counted)
-        assert item.reason != "first assessment"
+        assert not item.reason.startswith("first assessment")
     else:
-        assert item.due_at == BASE
+        assert item.due_at == BASE + timedelta(minutes=30)
     assert not item.overridden
     assert item.due_at.tzinfo is UTC
 
