@@ -35,6 +35,7 @@ NOT_FOUND_ON_A_PAGE = {
     "admin.reactivate_user": "shown only for a deactivated account",
     "admin.reopen_bed": "shown only for a closed bed",
     "admin.end_session": "shown only while the account has a live session of its own",
+    "admissions.reverse_discharge": "shown only for an admission discharged this shift (tests/test_ward.py)",
 }
 #: Examples per form: a few keep the suite fast; set CLINIC_FUZZ_EXAMPLES for a deeper run.
 EXAMPLES = int(os.environ.get("CLINIC_FUZZ_EXAMPLES", "5"))
