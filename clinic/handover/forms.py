@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from clinic.forms import TIME_FORMATS, PlainText
+from clinic.forms import IDEMPOTENCY_KEY, TIME_FORMATS, PlainText
 from clinic.models.handover import ACCEPT_OUTCOMES, PAPER_SIZES
 from clinic.scoring.severity import LEVELS
 
@@ -37,7 +37,7 @@ class ItemForm(FlaskForm):
 class SignForm(FlaskForm):
     """The outgoing nurse's signature; the key makes a double tap sign once."""
 
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
