@@ -97,7 +97,7 @@ def seed() -> bool:
             ),
             attending=users["physician"],
         ))
-    chart_history(admissions, users["nurse"])
+    chart_history(admissions, users["nurse"], users["physician"])
     db.session.commit()
     return True
 

@@ -17,7 +17,16 @@ from clinic import audit
 from clinic.assessments import services as assessment_services
 from clinic.db import utc_now
 from clinic.extensions import db
-from clinic.models import Admission, Assessment, NursingNote, SafetyCheck, ThiaminePrompt, User, VitalSigns
+from clinic.models import (
+    Admission,
+    Assessment,
+    NursingNote,
+    SafetyCheck,
+    ThiaminePrompt,
+    TrendReview,
+    User,
+    VitalSigns,
+)
 from clinic.scoring import ciwa_ar, ciwa_b, cows, ketamine, news2
 from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.vitals import services as vitals_services
@@ -27,8 +36,8 @@ SEVERITY = {"D100001": 2, "D100002": 2, "D100003": 3, "D100004": 1, "D100005": 1
             "D100007": 0, "D100008": 0}
 
 
-def chart_history(admissions: list[Admission], nurse: User) -> None:
-    """Add vitals, scale scores, notes and safety checks every few hours of the last day."""
+def chart_history(admissions: list[Admission], nurse: User, physician: User | None = None) -> None:
+    """Add vitals, scale scores, notes and safety checks of the last day, and a ward-round review."""
     rng = random.Random(2026)
     now = utc_now().replace(second=0, microsecond=0)
     patient_of = {admission.id: admission.patient_id for admission in admissions}
@@ -56,18 +65,29 @@ def chart_history(admissions: list[Admission], nurse: User) -> None:
                     db.session.flush()
                     assessment_services._escalate(nurse, admission, assessment,
                                                   at=assessment.recorded_at)
-        for minutes in (50, 30, 10):
-            check = SafetyCheck(location="bedroom" if minutes != 30 else "day_room",
-                                activity="resting" if minutes != 30 else "awake")
-            written.append(_entry(check, admission, nurse, now - timedelta(minutes=minutes)))
+        # Rounds every 50 minutes (general observation is hourly), so no check shows as missed.
+        at = now - timedelta(minutes=10)
+        while at > start - timedelta(minutes=20):
+            awake = 8 <= at.hour < 22
+            check = SafetyCheck(location="day_room" if awake else "bedroom",
+                                activity="awake" if awake else "sleeping")
+            written.append(_entry(check, admission, nurse, at))
+            at -= timedelta(minutes=50)
         written.append(_entry(NursingNote(text=_note(severity, admission)), admission, nurse,
                               now - timedelta(minutes=40)))
         written += _admission_prompts(admission, nurse, now)
+        if physician is not None and admission.admitted_at < now - timedelta(hours=8):
+            written.append(TrendReview(admission_id=admission.id, reviewed_by=physician,
+                                       reviewed_at=now - timedelta(hours=6), comment="Ward round",
+                                       idempotency_key=uuid.uuid4().hex))
+            db.session.add(written[-1])
     db.session.flush()
     for row in sorted(written, key=lambda r: (type(r).__tablename__, r.id)):
         # Created outside the services, so their creation events (and content hashes) are added here.
         if isinstance(row, ThiaminePrompt):
             object_type, clinical_at = "thiamine_prompt", row.recorded_at
+        elif isinstance(row, TrendReview):
+            object_type, clinical_at = "trend_review", row.reviewed_at
         else:
             object_type, clinical_at = row.kind, row.observed_at
         audit.record("create", user=nurse, username="(demo seed)", object_type=object_type,

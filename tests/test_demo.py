@@ -39,6 +39,12 @@ def test_prepare_twice_on_an_empty_database_keeps_data(tmp_path):
     assert response.status_code == 302
     board = client.get("/board", follow_redirects=True).get_data(as_text=True)
     assert "Detox Ward" in board and board.count("MRN D1000") == 8
+    # The demo's history follows the live rules: rounds on time, the record's hashes intact.
+    assert "missed this shift" not in board
+    with app.app_context():
+        verified = app.test_cli_runner().invoke(args=["verify-audit"])
+        db.engine.dispose()
+    assert verified.exit_code == 0, verified.output
 
 
 def test_seed_demo_command_twice(runner):
