@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from clinic import audit
 from clinic.db import utc_now
-from clinic.demo_history import chart_history
+from clinic.demo_history import chart_history, prn_orders
 from clinic.extensions import db
 from clinic.models import Bed, Unit, User
 
@@ -98,6 +98,7 @@ def seed() -> bool:
             attending=users["physician"],
         ))
     chart_history(admissions, users["nurse"], users["physician"])
+    prn_orders(admissions, users["physician"], users["nurse"])
     db.session.commit()
     return True
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from clinic import audit
 from clinic.assessments import services as assessment_services
@@ -194,3 +195,36 @@ def _pick(allowed, level: int, rng: random.Random) -> int:
     # Mostly low values, rising with the patient's level; a quarter of items one step higher.
     index = min(len(values) - 1, max(0, level - 2 + (1 if rng.random() < 0.3 else 0)))
     return values[index]
+
+
+def prn_orders(admissions: list[Admission], physician: User, nurse: User) -> None:
+    """Order the unit's usual PRNs, through the live services, and give one dose a few minutes ago.
+
+    Alcohol withdrawal gets lorazepam by CIWA-Ar, everyone ondansetron for nausea; the first
+    alcohol patient's dose leaves its effect follow-up due on the board and the due list.
+    """
+    from clinic.prn import services as prn
+
+    now = utc_now()
+    given = False
+    for admission in admissions:
+        orders = [prn.OrderInput(
+            drug="Ondansetron", dose=Decimal("4"), dose_unit="mg", route="oral", indication="Nausea",
+            treats_scale=None, min_interval_minutes=480, max_doses_24h=3, max_amount_24h=None,
+            score_threshold=None, hold_parameters={}, reassess_after_minutes=60,
+            starts_at=admission.admitted_at, stops_at=None)]
+        if "ciwa_ar" in admission.protocols:
+            orders.append(prn.OrderInput(
+                drug="Lorazepam", dose=Decimal("1"), dose_unit="mg", route="oral",
+                indication="Alcohol withdrawal", treats_scale="ciwa_ar", min_interval_minutes=240,
+                max_doses_24h=4, max_amount_24h=Decimal("4"), score_threshold=None, hold_parameters={},
+                reassess_after_minutes=60, starts_at=admission.admitted_at, stops_at=None))
+        for data in orders:
+            order = prn.create_order(by=physician, admission=admission, data=data,
+                                     idempotency_key=uuid.uuid4().hex, allergy_acknowledged=False,
+                                     supersedes=None, reason=None)
+            if order.drug == "Lorazepam" and not given:
+                prn.give_dose(by=nurse, admission=admission, order_id=order.id,
+                              given_at=now - timedelta(minutes=5), outcome="given", dose=Decimal("1"),
+                              route="oral", reason="Tremor and sweating", idempotency_key=uuid.uuid4().hex)
+                given = True
