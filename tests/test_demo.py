@@ -41,7 +41,8 @@ def test_prepare_twice_on_an_empty_database_keeps_data(tmp_path):
     assert "Detox Ward" in board and board.count("MRN D1000") == 8
     # The demo's history follows the live rules: rounds on time, the record's hashes intact.
     assert "missed this shift" not in board
-    assert "PRN effect" in board
+    unit_id = board.split("/units/")[1].split("/")[0]
+    assert "PRN effect" in client.get(f"/units/{unit_id}/due").get_data(as_text=True)
     with app.app_context():
         verified = app.test_cli_runner().invoke(args=["verify-audit"])
         db.engine.dispose()
