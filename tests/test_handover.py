@@ -21,6 +21,7 @@ from clinic import entries
 from clinic.escalations import services as escalation_services
 from clinic.extensions import db
 from clinic.models import HandoverAcceptance, HandoverSignature, NursingNote
+from tests.prn_helpers import give, make_order
 from tests.safety_helpers import complete_admission_prompts
 from tests.test_duelist import chart_check, chart_ciwa_ar, chart_ketamine, chart_vitals, utc_unit
 
@@ -146,6 +147,25 @@ def test_none_only_when_the_rules_found_nothing(client, auth, clock, make_unit, 
     assert "None: the due rules found nothing overdue" in text
     assert "No vitals since" not in text
     assert "Safety check missed" not in text
+
+
+def test_admission_prompts_and_prn_follow_ups_are_named_once(client, auth, clock, make_unit, make_admission,
+                                                            make_user):
+    now = clock
+    unit = utc_unit(make_unit, now)
+    charge = make_user("charge_nurse")
+    # Alcohol, admitted 2 h ago, nothing recorded: the suicide-risk screen and thiamine are overdue.
+    admission = make_admission(unit=unit, by=charge, substances=(("alcohol", 8),),
+                               protocols=("vitals", "ciwa_ar"), hours_ago=2)
+    order = make_order(admission, make_user("physician"))
+    give(admission, charge, order, minutes_ago=90)
+    auth.login_as("nurse")
+    text = "\n".join(pdf_pages(client.get(f"/units/{unit.id}/handover.pdf?shift=current").data))
+    assert "Suicide-risk screen not done (due" in text
+    assert "Thiamine at admission not done (due" in text
+    assert "suicide_screen" not in text and "prn_effect" not in text
+    # Once in the unit's overdue list and once in the patient's gaps, not again as a due item.
+    assert text.count("Lorazepam not recorded") == 2
 
 
 def test_sign_stores_the_pdf_and_reprints_it_identically(client, auth, ward, audit_events, monkeypatch):

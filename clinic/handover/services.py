@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select
 
-from clinic.duelist.services import SAFETY_CHECK, patient_entries
+from clinic.duelist.services import PRN_EFFECT, SAFETY_CHECK, SAFETY_ITEMS, patient_entries
 from clinic.entries import current_filter
 from clinic.extensions import db
 from clinic.handover import prn as prn_source
@@ -459,7 +459,13 @@ def _gap_lines(h: Handover, entries, trends, checks: due.CheckSchedule | None, m
             gaps.append(Line(entry.due_at, f"Safety check overdue {entry.words.removeprefix('overdue by ')} "
                                            f"({since})", True))
             continue
-        label = "vitals" if entry.kind == "vitals" else PROTOCOL_SHORT.get(entry.kind, entry.kind)
+        if entry.kind == PRN_EFFECT:
+            continue  # said by the PRN lines, with the drug: "effect of 02:10 Lorazepam not recorded"
+        if entry.kind in SAFETY_ITEMS:
+            gaps.append(Line(entry.due_at, f"{SAFETY_ITEMS[entry.kind]} not done (due "
+                                           f"{h.time(entry.due_at)}, {entry.words})", True))
+            continue
+        label = "vitals" if entry.kind == "vitals" else due.PROTOCOL_LABELS.get(entry.kind, entry.kind)
         latest = trends.get("news2" if entry.kind == "vitals" else entry.kind)
         last_at = latest.latest.observed_at if latest is not None and latest.latest is not None else None
         since = f"since {h.time(last_at)}" if last_at else "recorded yet"
