@@ -200,12 +200,14 @@ def _vital_points(rows, key: str, label: str, unit: str, stamps: dict) -> list[P
 
 
 def _vitals_expected(definition: DueDefinition):
-    by_band = definition.vitals_minutes_by_band
+    # Worked out once per band: the gap test asks for every point of a fortnight's series.
+    factor = definition.on_time_factor
+    by_band = {band: timedelta(minutes=minutes * factor)
+               for band, minutes in definition.vitals_minutes_by_band.items()}
     longest = max(by_band.values())
 
     def expected(point: Point) -> timedelta:
-        band = getattr(point.ref, "band", None)
-        return timedelta(minutes=by_band.get(band, longest) * definition.on_time_factor)
+        return by_band.get(getattr(point.ref, "band", None), longest)
 
     return expected
 
