@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, InputRequired
 
 import clinic
+from clinic.db import utc_now
 
 ROOT = Path(clinic.__file__).parent
 
@@ -71,3 +72,20 @@ def test_urgent_is_amber_and_emergency_red_on_chart_and_escalation_page(client, 
     assert 'class="badge due-badge due-overdue">⚠ Overdue' in chart
     assert 'badge-allergy">⚠ Overdue' not in chart
     assert re.search(r'class="badge badge-allergy">Emergency · open', shown_red)
+
+
+# -- 16. date fields say the record's format and zone without JavaScript -------------------------
+
+def test_date_fields_carry_a_server_rendered_format_hint(client, auth, make_unit, make_admission):
+    unit = make_unit()
+    auth.login_as("charge_nurse")
+    zone = utc_now().astimezone(unit.zone).strftime("%Z")
+    hint = f"Day month year, 24-hour clock, unit time ({zone})."
+
+    admit = client.get(f"/admit?unit={unit.id}").get_data(as_text=True)
+    assert hint in admit and "Day month year." in admit   # admitted at; date of birth
+    admission = make_admission(unit=unit)
+    vitals = client.get(f"/admissions/{admission.id}/vitals/new").get_data(as_text=True)
+    assert hint in vitals
+    rounds = client.get(f"/units/{unit.id}/rounds").get_data(as_text=True)
+    assert hint in rounds
