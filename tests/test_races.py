@@ -59,8 +59,8 @@ def test_concurrent_corrections_one_wins_the_rest_hear_who_did(app, client, auth
     results = _at_once(app, 6, correct)
 
     assert all(status < 500 for status, _ in results), [s for s, _ in results]
-    saved = [page for status, page in results if "Correction saved" in page]
-    lost = [page for status, page in results if "Correction saved" not in page]
+    saved = [page for status, page in results if "Correction of vitals saved for" in page]
+    lost = [page for status, page in results if "Correction of vitals saved for" not in page]
     assert len(saved) == 1
     for page in lost:
         assert "already corrected by Nora Nightingale at" in page
