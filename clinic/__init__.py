@@ -205,6 +205,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from clinic import badges, saved, timefmt
     from clinic.assessments.services import ENTRY_LABELS
+    from clinic.datehint import date_hint
     from clinic.forms import EmptyForm
     from clinic.models.patient import DISPOSITIONS, PROTOCOL_SHORT
     from clinic.routing import next_path
@@ -212,6 +213,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(badges.TEMPLATE_GLOBALS)
     app.jinja_env.globals["next_path"] = next_path
     app.jinja_env.globals["saved_notice"] = saved.saved_notice
+    app.jinja_env.globals["date_hint"] = date_hint
     app.add_template_filter(timefmt.local_time, "local_time")
     app.add_template_filter(timefmt.to_local_input, "local_input")
     app.add_template_filter(timefmt.ago, "ago")

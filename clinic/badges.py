@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from clinic.scoring import ciwa_ar, ciwa_b, cows
 from clinic.scoring.due import DUE, OVERDUE
 from clinic.scoring.news2 import PARAMETER_LABELS, missing_from_points
+from clinic.scoring.scale import band_label
 
 #: Allergy entries that mean "none known", shown without a warning.
 NO_KNOWN_ALLERGIES = ("nkda", "no known drug allergies", "no known allergies", "none known")
@@ -36,6 +38,10 @@ def news2_badge(total: int | None, band: str | None, points: dict | None = None)
 _RISK_STYLE = {"high": "badge-allergy", "moderate": "badge-allergy", "low": "badge-warn"}
 
 
+#: Each banded scale's published bands, for the range its badge shows beside the band name.
+_SCALE_BANDS = {"ciwa_ar": ciwa_ar.DEFAULT_BANDS, "cows": cows.DEFAULT_BANDS, "ciwa_b": ciwa_b.DEFAULT_BANDS}
+
+
 def score_badge(result) -> Markup:
     """Return a scale result (an assessment or a row with its columns): total and band, the
     ketamine checklist's burden and flags, or "unable to assess"."""
@@ -52,8 +58,11 @@ def score_badge(result) -> Markup:
         return Markup(f'<span class="badge badge-allergy">Burden {escape(result.total)} · ⚑ {len(flags)} '
                       f'flag{"s" if len(flags) > 1 else ""}</span>')
     band_class = escape((result.band or "").replace(" ", "-"))
+    # The published band names stay ("mild" at CIWA-Ar 0); the range says what the name covers.
+    bands = _SCALE_BANDS.get(result.scale)
+    band = band_label(result.total, result.band, bands) if bands and result.band else result.band
     return Markup(f'<span class="badge band-{band_class}">'
-                  f'{escape(result.total)} · {escape(result.band)}</span>')
+                  f'{escape(result.total)} · {escape(band)}</span>')
 
 
 _ARROWS = {

@@ -85,6 +85,8 @@ class StrictIntegerField(IntegerField):
 #: The key a form carries so a resubmission never saves twice: made by the server (a uuid), so
 #: anything else was tampered with, and it rides in the saved page's URL fragment (drafts.js).
 IDEMPOTENCY_KEY = Regexp(r"^[A-Za-z0-9_-]{1,64}$", message="This form is damaged: open it again.")
+#: A hidden field arrived empty: only a damaged or hand-made form does that.
+RELOAD = "This form is damaged: open it again."
 
 
 class EmptyForm(FlaskForm):
@@ -129,7 +131,7 @@ class EntryForm(FlaskForm):
         "Time observed", format=TIME_FORMATS,
         validators=[DataRequired(message="Enter the time (it may be earlier, never later, than now).")],
     )
-    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
+    idempotency_key = HiddenField(validators=[DataRequired(message=RELOAD), IDEMPOTENCY_KEY])
     correction_reason = TextAreaField(
         "Reason for the correction", validators=[PlainText(), Optional(), Length(max=2000)]
     )

@@ -24,9 +24,23 @@ _KINDS = {"vitals": VitalSigns, "assessment": Assessment, "note": NursingNote, "
 _FRESH = timedelta(minutes=15)
 
 
+def whom(patients) -> str:
+    """Name one patient, or the first of several and how many others ("WALKER, Jade and 2 others")."""
+    if isinstance(patients, str):
+        return patients  # not a patient: a bed, say
+    if not isinstance(patients, (list, tuple)):
+        return patients.display_name
+    names = list(dict.fromkeys(getattr(p, "display_name", p) for p in patients))
+    if len(names) == 1:
+        return names[0]
+    # Names hold a comma ("WALKER, Jade"), so a list of them would not read: count the rest.
+    others = len(names) - 1
+    return f"{names[0]} and {others} other{'' if others == 1 else 's'}"
+
+
 def saved_message(what: str, patient, detail: str | None = None) -> str:
-    """Return the one wording of a save: what, for whom, and the result that matters."""
-    return f"{what} saved for {patient.display_name}" + (f", {detail}" if detail else "") + "."
+    """Return the one wording of a save: what, for whom (a patient or a list), and its result."""
+    return f"{what} saved for {whom(patient)}" + (f", {detail}" if detail else "") + "."
 
 
 def flash_saved(what: str, patient, detail: str | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from html import escape
 
 import pytest
 from sqlalchemy import func, select
@@ -61,7 +62,8 @@ def test_charge_nurse_assigns_two_beds(client, unit, nurses, charge, make_admiss
                                                             bed(unit, "2").id: ned.id}
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Saved the" in page and "(2 beds changed)" in page
+    assert (f"Assignments for the {shift.name} shift saved for "
+            f"{escape(admission.patient.display_name)}, 2 beds changed.") in page
     assert admission.patient.display_name in page
     assert "Cara Charge" in page  # who assigned
     assert "Nora Nightingale</strong>: 1 bed (1)" in page
@@ -86,7 +88,7 @@ def test_changing_one_bed_writes_one_row(client, unit, nurses, charge, audit_eve
     data |= {f"bed_{b1}": str(nora.id), f"seen_{b1}": str(nora.id),
              f"bed_{b2}": "", f"seen_{b2}": str(ned.id)}
     response = client.post(url(unit), data=data, follow_redirects=True)
-    assert "(1 bed changed)" in response.get_data(as_text=True)
+    assert ", 1 bed changed." in response.get_data(as_text=True)
     assert row_count() == 3
     newest = db.session.scalars(select(Assignment).order_by(Assignment.id.desc())).first()
     assert newest.bed_id == b2 and newest.nurse_id is None
@@ -182,3 +184,13 @@ def test_viewing_the_sheet_is_audited(client, unit, charge, make_admission, audi
 
 def test_unknown_unit_is_404(client, charge):
     assert client.get("/units/9999/assignments").status_code == 404
+
+
+def test_assigning_only_empty_beds_says_which_beds_were_saved(client, unit, nurses, charge):
+    nora, ned = nurses
+    response = client.post(url(unit), data={f"bed_{bed(unit, '2').id}": str(nora.id),
+                                            f"bed_{bed(unit, '3').id}": str(ned.id)},
+                           follow_redirects=True)
+    shift = unit.shift_for(utc_now())
+    assert (f"Assignments for the {shift.name} shift saved for empty beds 2, 3, 2 beds changed."
+            in response.get_data(as_text=True))

@@ -17,7 +17,11 @@ def test_score_badge_for_bands_ketamine_flags_and_unable():
         return SimpleNamespace(**(defaults | values))
 
     assert score_badge(result(total=12, band="moderate")) == (
-        '<span class="badge band-moderate">12 · moderate</span>')
+        '<span class="badge band-moderate">12 · moderate (8–15)</span>')
+    assert score_badge(result(total=0, band="mild")) == '<span class="badge band-mild">0 · mild (0–7)</span>'
+    assert "2 · none (0–4)<" in score_badge(result(scale="cows", total=2, band="none"))
+    assert "0 · none (0)<" in score_badge(result(scale="ciwa_b", total=0, band="none"))
+    assert "21 · moderate (21–40)<" in score_badge(result(scale="ciwa_b", total=21, band="moderate"))
     assert 'class="badge band-very-severe"' in score_badge(result(total=30, band="very severe"))
     assert score_badge(result(scale="ketamine", total=4)) == '<span class="badge badge-muted">Burden 4</span>'
     assert "⚑ 1 flag<" in score_badge(result(scale="ketamine", total=9, flags=["bladder pain"]))

@@ -177,6 +177,8 @@ def test_sign_stores_the_pdf_and_reprints_it_identically(client, auth, ward, aud
     response = client.post(f"/units/{ward['unit'].id}/handover/sign?shift=current",
                            data={"idempotency_key": "k1"})
     assert response.status_code == 302
+    landing = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Handover signature saved for " in landing and "stored exactly as printed." in landing
     signature = db.session.scalars(select(HandoverSignature)).one()
     assert signature.signed_by_id == nurse.id and signature.signed_by_role == "nurse"
     assert signature.sha256 == hashlib.sha256(signature.pdf).hexdigest()
@@ -219,6 +221,9 @@ def test_accept_with_questions_by_another_nurse(client, auth, ward, make_user, a
     response = client.post(f"/handover/signatures/{signature.id}/accept",
                            data={"outcome": "questions", "questions": "Was bed 2's check done?"})
     assert response.status_code == 302
+    shift_name = ward["unit"].shift_for(signature.shift_starts_at).name
+    assert (f"Handover acceptance saved for {ward['unit'].name}, {shift_name} shift, accepted with questions."
+            in client.get(response.headers["Location"]).get_data(as_text=True))
     row = db.session.scalars(select(HandoverAcceptance)).one()
     assert (row.accepted_by_name, row.accepted_by_role) == ("Rita Receiving", "nurse")
     assert row.outcome == "questions"
@@ -251,6 +256,8 @@ def test_action_lines_and_adjusted_severity_are_kept(client, auth, ward):
     response = client.post(url, data={"admission_id": admission_id, "kind": "todo",
                                       "text": "Repeat CIWA-Ar after lunch", "owner": "Night nurse"})
     assert response.status_code == 302
+    assert (f"Handover line saved for {ward['alcohol'].patient.display_name}, "
+            in client.get(response.headers["Location"]).get_data(as_text=True))
     client.post(url, data={"admission_id": admission_id, "kind": "contingency",
                            "text": "If CIWA-Ar >= 20, call the on-call physician"})
     response = client.post(url, data={"admission_id": admission_id, "kind": "severity", "text": ""})
@@ -421,7 +428,7 @@ def test_a_withdrawn_line_leaves_the_handover_but_stays_in_the_record(client, au
     item = db.session.scalars(select(HandoverItem)).one()
     response = client.post(f"/units/{unit_id}/handover/items/{item.id}/withdraw?shift=current",
                            follow_redirects=True)
-    assert "Line withdrawn from the handover" in response.get_data(as_text=True)
+    assert "Withdrawal of a handover line saved for " in response.get_data(as_text=True)
     assert "Wrong patient line" not in response.get_data(as_text=True)
     rows = db.session.scalars(select(HandoverItem).order_by(HandoverItem.id)).all()
     assert [r.withdraws_id for r in rows] == [None, item.id]

@@ -77,6 +77,9 @@ def test_physician_orders_and_the_chart_shows_next_eligible(client, auth, admiss
     response = client.post(f"/admissions/{admission.id}/prn/orders/new", data=order_form(admission))
     assert response.status_code == 302, text_of(response)
     [order] = orders()
+    name = admission.patient.display_name
+    flashed = text_of(client.get(response.headers["Location"]))
+    assert f"PRN order saved for {name}, Lorazepam 1 mg oral." in flashed
     assert (order.drug, order.dose, order.min_interval_minutes, order.reassess_after_minutes) == (
         "Lorazepam", Decimal("1.000"), 240, 60)
     assert order.drug_class == "benzodiazepine"
@@ -129,6 +132,9 @@ def test_nurse_gives_then_is_refused_too_soon_with_the_rule_and_time(client, aut
     [dose] = doses()
     assert (dose.outcome, dose.dose, dose.recorded_by_id) == ("given", Decimal("1.000"), nurse.id)
     assert dose.effect_due_at == dose.observed_at + timedelta(minutes=60)
+    due = dose.effect_due_at.astimezone(admission.unit.zone)
+    assert (f"PRN dose saved for {admission.patient.display_name}, Lorazepam 1 mg given, effect "
+            f"reassessment due {due:%H:%M}.") in text_of(client.get(response.headers["Location"]))
     response = client.post(give_url(admission, order), data=give_form(admission))
     assert response.status_code == 422
     page = text_of(response)
@@ -166,7 +172,7 @@ def test_override_where_the_unit_allows_is_recorded_and_marked(client, auth, adm
     assert "This unit allows an override" in text_of(refused)
     response = client.post(url, data=give_form(admission, override_reason="Severe tremor, doctor on phone"),
                            follow_redirects=True)
-    assert "Recorded as an OVERRIDE" in text_of(response)
+    assert "recorded as an OVERRIDE" in text_of(response)
     dose = doses()[-1]
     assert (dose.override_rule, dose.override_reason) == ("too_soon", "Severe tremor, doctor on phone")
     chart = text_of(client.get(f"/admissions/{admission.id}"))
@@ -233,6 +239,8 @@ def test_effect_follow_up_due_then_overdue_on_the_due_list_and_board(client, aut
                            data={"idempotency_key": uuid.uuid4().hex, "assessed_at": local(admission),
                                  "effect": "better", "side_effects": ["sedation"], "assessment_id": "0"})
     assert response.status_code == 302
+    assert (f"PRN effect saved for {admission.patient.display_name}, Lorazepam."
+            in text_of(client.get(response.headers["Location"])))
     [effect] = db.session.scalars(select(PrnEffect)).all()
     assert (effect.effect, effect.side_effects) == ("better", ["sedation"])
     page = text_of(client.get(f"/units/{admission.unit_id}/due"))
@@ -268,6 +276,8 @@ def test_discontinue_and_change(client, auth, admission, make_user):
     response = client.post(f"/admissions/{admission.id}/prn/orders/{new.id}/discontinue",
                            data={"reason": "Withdrawal settled"})
     assert response.status_code == 302
+    assert (f"Discontinuation of a PRN order saved for {admission.patient.display_name}, Lorazepam "
+            "stopped; its doses stay on the chart." in text_of(client.get(response.headers["Location"])))
     assert "No active PRN orders" in text_of(client.get(f"/admissions/{admission.id}"))
     auth.logout()
     auth.login_as("nurse")

@@ -193,6 +193,9 @@ def test_an_attested_hour_is_no_longer_missing_and_is_audited(client, ward, pati
     since = put_on_continuous(a, hours_ago=1.5)
     response = attest(client, a, since)
     assert response.status_code == 302
+    landing = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (f"Attestation of continuous observation saved for {a.patient.display_name}, hour from "
+            f"{since.astimezone(ward.zone):%H:%M}.") in landing
     [row] = db.session.scalars(select(ObservationAttestation)).all()
     assert (row.hour_start, row.concern, row.level) == (since, None, "arms_length")
     assert row.recorded_by_id == nurse.id

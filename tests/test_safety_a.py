@@ -321,6 +321,9 @@ def test_risk_flags_are_recorded_shown_and_shorten_ciwa_ar(client, make_admissio
     response = client.post(f"/admissions/{admission.id}/risk-flags", data={
         "seizure_dt": "y", "seizure_dt_note": "Withdrawal seizure 2024", "falls": "y"})
     assert response.status_code == 302
+    landing = page(client, response.headers["Location"])
+    assert (f"Risk flags saved for {admission.patient.display_name}, seizure or dt history, falls risk."
+            in landing)
     rows = db.session.scalars(select(RiskFlag).order_by(RiskFlag.id)).all()
     assert [(r.flag, r.present, r.note) for r in rows] == [
         ("seizure_dt", True, "Withdrawal seizure 2024"), ("falls", True, None)]

@@ -73,6 +73,9 @@ def test_the_review_clears_the_flag_and_is_audited(client, auth, admission, nurs
     reviewer = switch_user(auth, role)
     response = review(client, admission)
     assert response.status_code == 302
+    landing = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (f"Review of the suicide-risk screen saved for {admission.patient.display_name}, "
+            "the flag is cleared.") in landing
     [row] = db.session.scalars(select(SuicideReview)).all()
     assert (row.assessment_id, row.reviewed_by_id) == (assessment.id, reviewer.id)
     assert any(e.object_type == "suicide_review" and e.object_id == str(row.id)

@@ -44,6 +44,8 @@ def test_alcohol_withdrawal_is_prompted_until_recorded(client, admission, nurse)
 def test_given_is_recorded_audited_and_clears_the_prompt(client, admission, nurse, audit_events):
     response = client.post(url(admission), data={"given": "yes"})
     assert response.status_code == 302
+    landing = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Thiamine at admission saved for {admission.patient.display_name}, given." in landing
     [row] = db.session.scalars(select(ThiaminePrompt)).all()
     assert (row.given, row.reason, row.recorded_by_id) == (True, None, nurse.id)
     assert any(e.object_type == "thiamine_prompt" for e in audit_events("create"))

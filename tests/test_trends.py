@@ -283,6 +283,7 @@ def test_only_a_physician_signs_off_and_it_is_audited(client, auth, stay, audit_
     created = [e for e in audit_events("create") if e.object_type == "trend_review"]
     assert len(created) == 1 and created[0].patient_id == admission.patient_id
     page = client.get(f"/admissions/{admission.id}/trends").get_data(as_text=True)
+    assert f"Trends review saved for {admission.patient.display_name}." in page
     assert "Last reviewed" in page and "Dr Phyllis" in page and "Taper diazepam from tomorrow" in page
 
 

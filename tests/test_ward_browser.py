@@ -270,3 +270,23 @@ def test_date_fields_echo_the_record_format(app, server, page, make_admission, m
     echo = page.locator("#observed_at + .date-echo")
     assert echo.inner_text() == "= 01 Dec 2026 09:16 (unit clock)"
     shoot(page, "date-echo")
+
+
+def test_printed_chart_and_checks_show_data_not_controls(app, server, page, make_unit, make_admission,
+                                                         make_user):
+    unit = make_unit(beds=2)
+    admission = make_admission(unit=unit, family_name="Walker", given_name="Jade")
+    make_user("nurse", username="nina")
+    end_read()
+
+    log_in(page, server, "nina")
+    page.goto(f"{server}/admissions/{admission.id}")
+    page.emulate_media(media="print")
+    main = page.locator("main")
+    assert "Risk flags" in main.inner_text() and "Monitoring" in main.inner_text()
+    for name in ("Record or clear", "Show the whole stay"):
+        assert not page.get_by_role("link", name=name).is_visible(), name
+    page.goto(f"{server}/admissions/{admission.id}/checks")
+    assert "Safety checks" in page.locator("main").inner_text()
+    assert not page.get_by_role("link", name="Change level").is_visible()
+    assert not page.locator(".missed-annotate").first.is_visible()

@@ -16,6 +16,7 @@ from clinic.forms import PlainText
 from clinic.models import Admission
 from clinic.risk_flags import flags_by_admission, record_flags, risk_badges
 from clinic.routing import CHARTING_ROLES, admission_or_404, audited_page
+from clinic.saved import flash_saved
 from clinic.scoring.risk import FLAGS
 
 
@@ -57,7 +58,11 @@ def risk_flags(admission_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash("Risk flags saved." if changed else "Nothing changed.", "success" if changed else "info")
+            if changed:
+                flash_saved("Risk flags", admission.patient,
+                            ", ".join(FLAGS[f].lower() for f in present) or "none")
+            else:
+                flash("Nothing changed.", "info")
             return redirect(url_for("admissions.chart", admission_id=admission.id))
     return audited_page(
         "admissions/risk_flags.html",

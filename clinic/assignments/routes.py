@@ -24,6 +24,7 @@ from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import Unit
 from clinic.models.user import CLINICAL_ROLES
+from clinic.saved import flash_saved
 
 
 def _posted_shift_start() -> datetime | None:
@@ -80,7 +81,12 @@ def index(unit_id: int):
         else:
             if written:
                 count = "1 bed" if len(written) == 1 else f"{len(written)} beds"
-                flash(f"Saved the {shift.name} shift assignments ({count} changed).", "success")
+                changed = {row.bed_id for row in written}
+                patients = [r.admission.patient for r in rows if r.admission and r.bed.id in changed]
+                labels = [r.bed.label for r in rows if r.bed.id in changed]
+                flash_saved(f"Assignments for the {shift.name} shift",
+                            patients or f"empty bed{'s' if len(labels) > 1 else ''} {', '.join(labels)}",
+                            f"{count} changed")
             else:
                 flash("Nothing changed.", "info")
             return redirect(url_for("assignments.index", unit_id=unit.id, shift=which))

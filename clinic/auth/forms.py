@@ -8,5 +8,7 @@ from clinic.forms import PlainText
 
 
 class LoginForm(FlaskForm):
-    username = StringField("User name", validators=[PlainText(), DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[PlainText(), DataRequired(), Length(max=256)])
+    username = StringField("User name", validators=[
+        PlainText(), DataRequired(message="Enter your user name."), Length(max=64)])
+    password = PasswordField("Password", validators=[
+        PlainText(), DataRequired(message="Enter your password."), Length(max=256)])

@@ -13,7 +13,7 @@ from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField, Te
 from wtforms.validators import DataRequired, Length, Optional
 
 from clinic.escalations.services import LEVELS
-from clinic.forms import IDEMPOTENCY_KEY, TIME_FORMATS, PlainText
+from clinic.forms import IDEMPOTENCY_KEY, RELOAD, TIME_FORMATS, PlainText
 
 TIME_MESSAGE = "Enter the time (it may be earlier, never later, than now)."
 
@@ -21,7 +21,7 @@ TIME_MESSAGE = "Enter the time (it may be earlier, never later, than now)."
 class KeyedForm(FlaskForm):
     """A form with a key that makes saving it idempotent."""
 
-    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
+    idempotency_key = HiddenField(validators=[DataRequired(message=RELOAD), IDEMPOTENCY_KEY])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

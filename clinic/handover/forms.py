@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from clinic.forms import IDEMPOTENCY_KEY, TIME_FORMATS, PlainText
+from clinic.forms import IDEMPOTENCY_KEY, RELOAD, TIME_FORMATS, PlainText
 from clinic.models.handover import ACCEPT_OUTCOMES, PAPER_SIZES
 from clinic.scoring.severity import LEVELS
 
@@ -16,7 +16,7 @@ from clinic.scoring.severity import LEVELS
 class ItemForm(FlaskForm):
     """A to-do, an "if … then …", or an adjusted severity for one patient."""
 
-    admission_id = IntegerField(validators=[DataRequired()])
+    admission_id = IntegerField(validators=[DataRequired(message="Choose the patient this line is for.")])
     kind = RadioField("Kind", choices=[("todo", "To do"), ("contingency", "If … then"),
                                        ("severity", "Adjust severity")], default="todo")
     text = TextAreaField("Text (for a severity: the reason)", validators=[
@@ -37,7 +37,7 @@ class ItemForm(FlaskForm):
 class SignForm(FlaskForm):
     """The outgoing nurse's signature; the key makes a double tap sign once."""
 
-    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
+    idempotency_key = HiddenField(validators=[DataRequired(message=RELOAD), IDEMPOTENCY_KEY])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,7 +49,7 @@ class AcceptForm(FlaskForm):
     """The receiving nurse's acceptance, or acceptance with questions."""
 
     outcome = RadioField("Acceptance", choices=list(ACCEPT_OUTCOMES.items()), default="accepted",
-                         validators=[DataRequired()])
+                         validators=[DataRequired(message="Choose accepted, or accepted with questions.")])
     questions = TextAreaField("Questions", validators=[Optional(), Length(max=1000), PlainText()])
 
     def validate_questions(self, field) -> None:
@@ -60,4 +60,5 @@ class AcceptForm(FlaskForm):
 class SettingsForm(FlaskForm):
     """A unit's handover printing settings."""
 
-    paper_size = RadioField("Paper size", choices=list(PAPER_SIZES.items()), validators=[DataRequired()])
+    paper_size = RadioField("Paper size", choices=list(PAPER_SIZES.items()),
+                            validators=[DataRequired(message="Choose a paper size.")])

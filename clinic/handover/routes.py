@@ -28,10 +28,11 @@ from clinic.handover.signing import (
     stored_pdf,
     withdraw_item,
 )
-from clinic.models import HandoverSignature, Unit
+from clinic.models import Admission, HandoverSignature, Unit
 from clinic.models.handover import ACCEPT_OUTCOMES, PAPER_SIZES
 from clinic.reports.handover_pdf import build_pdf
 from clinic.routing import CHARTING_ROLES, admission_or_404
+from clinic.saved import flash_saved
 from clinic.timefmt import from_local
 
 
@@ -108,16 +109,17 @@ def add_line(unit_id: int):
         db.session.rollback()
         return _page(unit, handover, now, item_form=form, status=422)
     try:
-        add_item(by=current_user, handover=handover, admission_id=form.admission_id.data, kind=form.kind.data,
-                 text=form.text.data, owner=form.owner.data,
-                 due_at=from_local(form.due_at.data, unit.zone) if form.due_at.data else None,
-                 level=form.level.data)
+        item = add_item(by=current_user, handover=handover, admission_id=form.admission_id.data,
+                        kind=form.kind.data, text=form.text.data, owner=form.owner.data,
+                        due_at=from_local(form.due_at.data, unit.zone) if form.due_at.data else None,
+                        level=form.level.data)
     except HandoverError as error:
         db.session.rollback()
         getattr(form, error.field or "text").errors = [str(error)]
         return _page(unit, handover, now, item_form=form, status=422)
     db.session.commit()
-    flash("Added to the handover.", "success")
+    flash_saved("Handover line", db.session.get(Admission, item.admission_id).patient,
+                f"{handover.shift.name} shift")
     return redirect(url_for("handover.unit_handover", unit_id=unit.id, shift=_shift_arg(handover)))
 
 
@@ -129,13 +131,14 @@ def withdraw_line(unit_id: int, item_id: int):
     if not EmptyForm().validate():
         abort(400)
     try:
-        withdraw_item(by=current_user, handover=handover, item_id=item_id)
+        item = withdraw_item(by=current_user, handover=handover, item_id=item_id)
     except HandoverError as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash("Line withdrawn from the handover (it stays in the record).", "success")
+        flash_saved("Withdrawal of a handover line", db.session.get(Admission, item.admission_id).patient,
+                    "the line stays in the record")
     return redirect(url_for("handover.unit_handover", unit_id=unit.id, shift=_shift_arg(handover)))
 
 
@@ -155,7 +158,8 @@ def sign_handover(unit_id: int):
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash("Handover signed; the signed copy is stored exactly as printed.", "success")
+        flash_saved("Handover signature", [p.name for p in handover.patients] or unit.name,
+                    f"{unit.name} {handover.shift.name} shift; the signed copy is stored exactly as printed")
     return redirect(url_for("handover.unit_handover", unit_id=unit.id, shift=_shift_arg(handover)))
 
 
@@ -183,7 +187,9 @@ def accept_handover(signature_id: int):
             getattr(form, error.field or "outcome").errors = [str(error)]
         else:
             db.session.commit()
-            flash("Handover accepted.", "success")
+            flash_saved("Handover acceptance", unit.name,
+                        f"{unit.shift_for(signature.shift_starts_at).name} shift, "
+                        f"{ACCEPT_OUTCOMES.get(form.outcome.data, form.outcome.data).lower()}")
             return redirect(back)
     db.session.rollback()
     shift = unit.shift_for(signature.shift_starts_at)

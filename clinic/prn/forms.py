@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms import IDEMPOTENCY_KEY, TIME_FORMATS, PlainText, StrictNumberField, _CSRFWhenDrawn
+from clinic.forms import IDEMPOTENCY_KEY, RELOAD, TIME_FORMATS, PlainText, StrictNumberField, _CSRFWhenDrawn
 from clinic.models.prn import EFFECTS, OUTCOMES, SIDE_EFFECTS
 from clinic.prn.services import ROUTES, TREATED_SCALES, UNITS
 from clinic.scoring import prn
@@ -52,7 +52,7 @@ class _KeyedForm(FlaskForm):
         # token is signed only if it is drawn.
         csrf_class = _CSRFWhenDrawn
 
-    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
+    idempotency_key = HiddenField(validators=[DataRequired(message=RELOAD), IDEMPOTENCY_KEY])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,7 @@ from clinic.monitoring.services import definition_for
 from clinic.prn import queries, services
 from clinic.prn.forms import HOLD_FIELDS, DiscontinueForm, EffectForm, GiveForm, OrderForm, UnitSettingsForm
 from clinic.routing import CHARTING_ROLES, admission_or_404, attach_error, audited_page, local_now, safe_next
+from clinic.saved import flash_saved
 from clinic.scoring import prn
 from clinic.timefmt import from_local, to_local_input
 
@@ -186,7 +187,8 @@ def order_new(admission_id: int):
                 "That order has just been changed or discontinued by someone else; reload the chart."
             )
         else:
-            flash(f"Ordered: {order.drug} {_plain(order.dose)} {order.dose_unit} {order.route}.", "success")
+            flash_saved("PRN order", admission.patient,
+                        f"{order.drug} {_plain(order.dose)} {order.dose_unit} {order.route}")
             if services.risky_now(admission, utc_now()):
                 flash(
                     "⚠ Warning: a benzodiazepine and an opioid are both ordered for this patient "
@@ -225,7 +227,8 @@ def discontinue(admission_id: int, order_id: int):
             db.session.rollback()
             form.form_errors.append("This order has already been discontinued.")
         else:
-            flash(f"Discontinued: {order.drug}. Its doses stay on the chart.", "success")
+            flash_saved("Discontinuation of a PRN order", admission.patient,
+                        f"{order.drug} stopped; its doses stay on the chart")
             return redirect(url_for("admissions.chart", admission_id=admission.id))
     return render_template("prn/discontinue.html", form=form, admission=admission, order=order), (
         422 if request.method == "POST" else 200
@@ -281,7 +284,7 @@ def give(admission_id: int, order_id: int):
             flash("This dose was already charted; it has not been charted twice.", "info")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
         else:
-            flash(message, "success")
+            flash_saved("PRN dose", admission.patient, message)
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
     order = _order_or_404(admission, order_id)
     form.prompting_assessment_id.choices = [(0, "None")] + _recent_assessments(admission, now)
@@ -300,15 +303,15 @@ def give(admission_id: int, order_id: int):
 
 def _given_message(dose: PrnDose, order: PrnOrder, admission: Admission) -> str:
     if dose.outcome != "given":
-        return f"Charted: {order.drug} {dose.outcome}."
+        return f"{order.drug} {dose.outcome}"
     words = (
-        f"Given: {order.drug} {_plain(dose.dose)} {order.dose_unit}. Effect reassessment due "
-        f"{dose.effect_due_at.astimezone(admission.unit.zone):%H:%M}."
+        f"{order.drug} {_plain(dose.dose)} {order.dose_unit} given, effect reassessment due "
+        f"{dose.effect_due_at.astimezone(admission.unit.zone):%H:%M}"
     )
     if dose.override_rule:
-        words += " Recorded as an OVERRIDE."
+        words += "; recorded as an OVERRIDE"
     if dose.breach_rule:
-        words += " Recorded as a LIMIT BREACH and escalated."
+        words += "; recorded as a LIMIT BREACH and escalated"
     return words
 
 
@@ -344,7 +347,7 @@ def effect(admission_id: int, dose_id: int):
             flash("This reassessment was already saved.", "info")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
         else:
-            flash(f"Effect of {dose.order.drug} recorded.", "success")
+            flash_saved("PRN effect", admission.patient, f"{dose.order.drug}")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
     return render_template(
         "prn/effect.html", form=form, admission=admission, dose=dose, to_local_input=to_local_input
@@ -363,6 +366,9 @@ def unit_settings(unit_id: int):
             by=current_user, unit=unit, allowed=form.prn_override_allowed.data
         )
         db.session.commit()
-        flash("Saved." if changed else "Nothing changed.", "success" if changed else "info")
+        if changed:
+            flash(f"PRN override setting saved for {unit.name}.", "success")
+        else:
+            flash("Nothing changed.", "info")
         return redirect(url_for("prn.unit_settings", unit_id=unit.id))
     return render_template("prn/unit_settings.html", form=form, unit=unit)

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from clinic.forms import TIME_FORMATS, PlainText
+from clinic.forms import RELOAD, TIME_FORMATS, PlainText
 from clinic.models.monitoring import SAFETY_ACTIVITIES, SAFETY_LOCATIONS
 from clinic.scoring.due import OBSERVATION_LEVELS
 
@@ -35,7 +35,7 @@ class RoundForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     #: The round key: every check of the round shares it, so a resubmitted round saves once.
-    idempotency_key = HiddenField(validators=[DataRequired(), Regexp(ROUND_KEY)])
+    idempotency_key = HiddenField(validators=[DataRequired(message=RELOAD), Regexp(ROUND_KEY)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

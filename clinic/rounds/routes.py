@@ -100,8 +100,8 @@ def _save_round(form: RoundForm, unit, rows, row_forms: dict[int, CheckRowForm])
             return _saved_already(form, unit)
         raise
     count = len(checks)
-    flash(f"{count} {'check' if count == 1 else 'checks'} saved, checked at "
-          f"{checked_at.astimezone(unit.zone):%H:%M}.", "success")
+    flash_saved("Safety checks" if count > 1 else "Safety check", [a.patient for a, _ in filled],
+                f"checked at {checked_at.astimezone(unit.zone):%H:%M}")
     return saved(form.idempotency_key.data, safe_next(url_for("rounds.round", unit_id=unit.id)))
 
 

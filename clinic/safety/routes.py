@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +14,7 @@ from clinic.extensions import db
 from clinic.routing import CHARTING_ROLES, admission_or_404, safe_next
 from clinic.safety import bp, services
 from clinic.safety.forms import AttestationForm, ReviewForm, ThiamineForm
+from clinic.saved import flash_saved
 from clinic.scoring.safety import SENIOR_ROLES
 
 
@@ -35,7 +36,7 @@ def review(admission_id: int):
             db.session.rollback()
             _refuse(form, error)
         else:
-            flash("Review of the suicide-risk screen recorded; the flag is cleared.", "success")
+            flash_saved("Review of the suicide-risk screen", admission.patient, "the flag is cleared")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
     return render_template("safety/review.html", form=form, admission=admission), (
         422 if form.errors or form.form_errors else 200)
@@ -57,7 +58,8 @@ def thiamine(admission_id: int):
                 error = ChartingError("Thiamine was already recorded for this admission.")
             _refuse(form, error)
         else:
-            flash("Thiamine at admission recorded.", "success")
+            flash_saved("Thiamine at admission", admission.patient,
+                        "given" if form.given.data == "yes" else "not given")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
     return render_template("safety/thiamine.html", form=form, admission=admission), (
         422 if form.errors or form.form_errors else 200)
@@ -84,7 +86,9 @@ def attest(admission_id: int):
                 error = ChartingError("This hour was already attested; it cannot be replaced.")
             _refuse(form, error)
         else:
-            flash("Hour of continuous observation attested.", "success")
+            flash_saved("Attestation of continuous observation", admission.patient,
+                        f"hour from {hour_start.astimezone(admission.unit.zone):%H:%M}"
+                        + (", concern escalated" if concern else ""))
             return redirect(f"{back}#admission-{admission.id}")
     return render_template("safety/attestation.html", form=form, admission=admission, back=back), 422
 

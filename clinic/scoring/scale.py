@@ -99,6 +99,14 @@ def band_for(total: int, bands: Sequence[Band]) -> str:
     raise ValueError(f"total {total} is not covered by any band")
 
 
+def band_label(total: int, band: str, bands: Sequence[Band]) -> str:
+    """Return the band with its range ("mild (0–7)"), or the name alone if it does not hold total."""
+    for low, high, name in bands:
+        if name == band and low <= total <= high:
+            return f"{name} ({low}–{high})" if low != high else f"{name} ({low})"
+    return band
+
+
 def check_bands(bands: Sequence[Band], highest: int) -> None:
     """Raise ValueError unless bands cover 0..highest in order without gaps or overlaps."""
     if not bands:

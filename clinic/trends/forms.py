@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from clinic.forms import IDEMPOTENCY_KEY, PlainText
+from clinic.forms import IDEMPOTENCY_KEY, RELOAD, PlainText
 from clinic.models.trends import REVIEW_COMMENT_MAX
 
 
@@ -19,7 +19,7 @@ class ReviewForm(FlaskForm):
                                        message=f"Keep the comment to {REVIEW_COMMENT_MAX} characters."),
                     PlainText()],
     )
-    idempotency_key = HiddenField(validators=[DataRequired(), IDEMPOTENCY_KEY])
+    idempotency_key = HiddenField(validators=[DataRequired(message=RELOAD), IDEMPOTENCY_KEY])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

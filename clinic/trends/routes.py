@@ -16,6 +16,7 @@ from clinic.extensions import db
 from clinic.models import Admission
 from clinic.models.user import CLINICAL_ROLES
 from clinic.monitoring.services import definition_for
+from clinic.saved import flash_saved
 from clinic.timefmt import from_local, to_local_input
 from clinic.trends import bp, chart, pdf, queries
 from clinic.trends.board import REVIEW_OVERDUE
@@ -209,7 +210,7 @@ def review(admission_id: int):
             # The same form submitted twice at once: the other request saved it.
             db.session.rollback()
         else:
-            flash("Trends marked reviewed.", "success")
+            flash_saved("Trends review", admission.patient)
             return redirect(back)
     # An invalid comment: show the timeline again with the message and what was typed.
     window = choose_window(admission, request.args, utc_now())
