@@ -219,10 +219,15 @@ def lock_order(order_id: int) -> tuple[PrnOrder | None, datetime | None]:
     append-only order table (FOR UPDATE needs UPDATE rights, clinic.db_roles), and one lock per
     patient also serialises a change of order against a dose given under the order it replaces.
     """
-    admission_id = db.session.scalar(select(PrnOrder.admission_id).where(PrnOrder.id == order_id))
+    # One round trip finds and locks the admission; order rows are never updated, so the join is
+    # safe. The order and its discontinuation are read after, by a statement that sees whatever
+    # the lock's previous holder committed.
+    admission_id = db.session.scalar(
+        select(Admission.id).join(PrnOrder, PrnOrder.admission_id == Admission.id)
+        .where(PrnOrder.id == order_id).with_for_update(of=Admission)
+    )
     if admission_id is None:
         return None, None
-    db.session.execute(select(Admission.id).where(Admission.id == admission_id).with_for_update())
     row = db.session.execute(
         select(PrnOrder, PrnDiscontinuation.discontinued_at)
         .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
