@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from clinic import audit, entries
 from clinic.db import utc_now
@@ -219,17 +219,41 @@ def lock_order(order_id: int) -> tuple[PrnOrder | None, datetime | None]:
     append-only order table (FOR UPDATE needs UPDATE rights, clinic.db_roles), and one lock per
     patient also serialises a change of order against a dose given under the order it replaces.
     """
-    admission_id = db.session.scalar(select(PrnOrder.admission_id).where(PrnOrder.id == order_id))
+    order, stopped_at, _ = _lock_and_read(order_id, None)
+    return order, stopped_at
+
+
+def _lock_and_read(order_id: int, doses_since: datetime | None
+                   ) -> tuple[PrnOrder | None, datetime | None, list[tuple[datetime, Decimal]]]:
+    """Lock the order's admission, then return the order, its discontinuation and its counted doses.
+
+    Doses are read only with `doses_since`, and only the order's own (not those of orders it
+    replaced). The reads come after the lock, in a statement of their own, so they see whatever
+    the lock's previous holder committed.
+    """
+    # One round trip finds and locks the admission; order rows are never updated, so the join is safe.
+    admission_id = db.session.scalar(
+        select(Admission.id).join(PrnOrder, PrnOrder.admission_id == Admission.id)
+        .where(PrnOrder.id == order_id).with_for_update(of=Admission)
+    )
     if admission_id is None:
-        return None, None
-    db.session.execute(select(Admission.id).where(Admission.id == admission_id).with_for_update())
-    row = db.session.execute(
-        select(PrnOrder, PrnDiscontinuation.discontinued_at)
-        .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
-        .where(PrnOrder.id == order_id)
-        .execution_options(populate_existing=True)
-    ).first()
-    return (None, None) if row is None else (row[0], row[1])
+        return None, None, []
+    query = (select(PrnOrder, PrnDiscontinuation.discontinued_at)
+             .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
+             .where(PrnOrder.id == order_id)
+             .execution_options(populate_existing=True))
+    if doses_since is None:
+        row = db.session.execute(query).first()
+        return (None, None, []) if row is None else (row[0], row[1], [])
+    rows = db.session.execute(
+        query.add_columns(PrnDose.observed_at, PrnDose.dose)
+        .outerjoin(PrnDose, and_(PrnDose.order_id == PrnOrder.id, PrnDose.outcome == GIVEN,
+                                 PrnDose.observed_at > doses_since, ~queries._retracted()))
+    ).all()
+    if not rows:
+        return None, None, []
+    given = [(row[2], row[3]) for row in rows if row[2] is not None]
+    return rows[0][0], rows[0][1], given
 
 
 def _chain(order: PrnOrder) -> list[int]:
@@ -307,7 +331,8 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     A form submitted twice is caught by the unique idempotency key at INSERT (IntegrityError), or,
     when the first submission's dose now makes this one too soon, before the refusal.
     """
-    order, stopped_at = lock_order(order_id)
+    since = given_at - queries.LOOKBACK if outcome == GIVEN and given_at is not None else None
+    order, stopped_at, own_doses = _lock_and_read(order_id, since)
     if order is None or order.admission_id != admission.id:
         raise ChartingError("That order is not on this patient's chart.")
     entries.check_can_chart(admission)
@@ -330,7 +355,8 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
         if route != order.route:
             raise ChartingError(f"This order is for the {order.route} route; a different route needs its "
                                 "own order.", "route")
-        rule, next_at, detail = _decide(order, stopped_at, admission, given_at, dose, prompting)
+        rule, next_at, detail = _decide(order, stopped_at, own_doses, admission, given_at, dose,
+                                        prompting)
         if rule is not None:
             already = entries.existing_by_key(PrnDose, idempotency_key)
             if already is not None:
@@ -389,13 +415,16 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     return record
 
 
-def _decide(order: PrnOrder, stopped_at: datetime | None, admission: Admission, given_at: datetime,
-            dose: Decimal, prompting: Assessment | None) -> tuple[str | None, datetime | None, str]:
+def _decide(order: PrnOrder, stopped_at: datetime | None, own_doses: list[tuple[datetime, Decimal]],
+            admission: Admission, given_at: datetime, dose: Decimal,
+            prompting: Assessment | None) -> tuple[str | None, datetime | None, str]:
     """Return the first rule the dose breaks (limits, then threshold, then hold), when next possible."""
     stop = queries.order_stop(order, stopped_at)
     limits = prn.Order(dose=order.dose, min_interval=order.min_interval, max_doses_24h=order.max_doses_24h,
                        max_amount_24h=order.max_amount_24h, starts_at=order.starts_at, stops_at=stop)
-    given = queries.counted_doses(_chain(order), since=given_at - queries.LOOKBACK)
+    # Doses under the orders this one replaced count too; the order's own came with the lock read.
+    given = own_doses if order.supersedes_id is None else queries.counted_doses(
+        _chain(order), since=given_at - queries.LOOKBACK)
     decision = prn.check(limits, given, given_at, dose)
     if not decision.allowed:
         return decision.rule, decision.next_eligible_at, ""
