@@ -265,6 +265,9 @@ def give(admission_id: int, order_id: int):
                 breach_reason=form.breach_reason.data,
             )
             message = _given_message(dose, dose.order, admission)
+            # Read before the commit: loaded after it, the patient would open a second
+            # transaction (on SQLite a second write lock) just to word the message.
+            patient = admission.patient
             db.session.commit()
         except services.DoseRefused as error:
             db.session.rollback()
@@ -284,7 +287,7 @@ def give(admission_id: int, order_id: int):
             flash("This dose was already charted; it has not been charted twice.", "info")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
         else:
-            flash_saved("PRN dose", admission.patient, message)
+            flash_saved("PRN dose", patient, message)
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
     order = _order_or_404(admission, order_id)
     form.prompting_assessment_id.choices = [(0, "None")] + _recent_assessments(admission, now)
