@@ -45,3 +45,12 @@ def test_out_of_range_numbers_in_the_audit_search_are_ignored(client, auth, quer
     auth.login_as("auditor")
     response = client.get(f"/audit/?action=any&{query}")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("huge", HUGE)
+def test_out_of_range_order_to_change_is_not_found(client, auth, make_admission, huge):
+    admission = make_admission()
+    auth.login_as("physician")
+    response = client.get(f"/admissions/{admission.id}/prn/orders/new?supersedes={huge}")
+    assert response.status_code == 404
+    assert "There is no such page or record." in response.get_data(as_text=True)

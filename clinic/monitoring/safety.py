@@ -30,7 +30,6 @@ from clinic.scoring.shifts import ShiftInstance
 
 #: Due-item kinds beside the protocols (clinic.duelist labels and links them).
 SCREEN, THIAMINE, ATTESTATION = "suicide_screen", "thiamine", "attestation"
-KINDS = (SCREEN, THIAMINE, ATTESTATION)
 
 
 @dataclass(frozen=True)

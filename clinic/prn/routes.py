@@ -18,7 +18,15 @@ from clinic.models import Admission, Assessment, PrnDose, PrnOrder, Unit
 from clinic.monitoring.services import definition_for
 from clinic.prn import queries, services
 from clinic.prn.forms import HOLD_FIELDS, DiscontinueForm, EffectForm, GiveForm, OrderForm, UnitSettingsForm
-from clinic.routing import CHARTING_ROLES, admission_or_404, attach_error, audited_page, local_now, safe_next
+from clinic.routing import (
+    CHARTING_ROLES,
+    admission_or_404,
+    attach_error,
+    audited_page,
+    id_arg,
+    local_now,
+    safe_next,
+)
 from clinic.saved import flash_saved
 from clinic.scoring import prn
 from clinic.timefmt import from_local, to_local_input
@@ -139,7 +147,7 @@ def order_new(admission_id: int):
     supersedes = None
     if request.values.get("supersedes"):
         try:
-            supersedes = _order_or_404(admission, int(request.values["supersedes"]))
+            supersedes = _order_or_404(admission, id_arg(request.values["supersedes"]))
         except ValueError:
             abort(404)
     form = OrderForm()

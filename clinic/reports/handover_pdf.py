@@ -39,7 +39,6 @@ _BODY = ParagraphStyle("body", fontName="Helvetica", fontSize=8, leading=9.6)
 _BOLD = ParagraphStyle("bold", parent=_BODY, fontName="Helvetica-Bold")
 _TITLE = ParagraphStyle("title", parent=_BODY, fontName="Helvetica-Bold", fontSize=13, leading=16,
                         spaceAfter=4)
-_HEAD = ParagraphStyle("head", parent=_BODY, fontName="Helvetica-Bold", fontSize=10, leading=12)
 
 
 def _text(value: str) -> str:

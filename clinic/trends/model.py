@@ -129,27 +129,6 @@ def when(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).strftime("%d %b %H:%M")
 
 
-def vital_value(row, key: str):
-    """Return a vital of a vitals row as the exact number shown (temperature in °C)."""
-    if key == "temperature":
-        return from_tenths(row.temperature_tenths)
-    if key == "news2":
-        return row.news2_total
-    return getattr(row, key)
-
-
-def is_abnormal(key: str, value, spo2_scale: int = 1) -> bool:
-    if value is None:
-        return False
-    if key == "spo2":
-        low, high = SPO2_NORMAL.get(spo2_scale, SPO2_NORMAL[1])
-    elif key in NORMAL:
-        low, high = NORMAL[key]
-    else:
-        return False
-    return not low <= Decimal(value) <= high
-
-
 def _suffix(row) -> str:
     notes = []
     if row.corrected:
