@@ -168,6 +168,27 @@ def test_admission_prompts_and_prn_follow_ups_are_named_once(client, auth, clock
     assert text.count("Lorazepam not recorded") == 2
 
 
+def test_a_suicide_screen_reads_as_its_risk_not_as_an_incomplete_scale(client, auth, clock, make_unit,
+                                                                       make_admission, make_user):
+    from clinic.assessments import services as assessments
+
+    unit = utc_unit(make_unit, clock)
+    charge = make_user("charge_nurse")
+    admission = make_admission(unit=unit, by=charge, protocols=("vitals",), hours_ago=2)
+    complete_admission_prompts(admission)  # a screen with every answer no
+    assessments.record_assessment(
+        by=charge, admission=admission, scale=assessments.SCREEN, observed_at=clock - timedelta(minutes=30),
+        items={}, yes_no={}, heart_rate=None, self_harm_thoughts=True,
+        suicide_answers={"wish_dead": True, "active_thoughts": False, "behaviour": False},
+        unable_reason=None, idempotency_key=uuid.uuid4().hex)
+    db.session.commit()
+    auth.login_as("nurse")
+    text = "\n".join(pdf_pages(client.get(f"/units/{unit.id}/handover.pdf?shift=current").data))
+    assert "suicide_screen" not in text and "incomplete" not in text
+    assert "Suicide-risk screen: risk none" in text
+    assert "Suicide-risk screen: risk low; a yes: clinician review needed" in text
+
+
 def test_sign_stores_the_pdf_and_reprints_it_identically(client, auth, ward, audit_events, monkeypatch):
     from clinic.db import utc_now
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select
 
+from clinic.assessments.services import SCREEN
 from clinic.duelist.services import PRN_EFFECT, SAFETY_CHECK, SAFETY_ITEMS, patient_entries
 from clinic.entries import current_filter
 from clinic.extensions import db
@@ -48,7 +49,7 @@ from clinic.scoring.shifts import ShiftInstance
 #: A shift chosen in its first hour hands over the one that just ended.
 HANDOVER_WINDOW = timedelta(minutes=60)
 DEFAULT_PAPER = "A4"
-SCALE_LABELS = {"ciwa_ar": "CIWA-Ar", "cows": "COWS", "ciwa_b": "CIWA-B", "ketamine": "Ketamine"}
+SCALE_LABELS = {"ciwa_ar": "CIWA-Ar", "cows": "COWS", "ciwa_b": "CIWA-B", "ketamine": "Ketamine checklist"}
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def _in_shift(model):
 _SCALES_THIS_SHIFT = (
     select(Assessment.admission_id, Assessment.observed_at, Assessment.scale, Assessment.outcome,
            Assessment.total, Assessment.band, Assessment.flags, Assessment.suicide_risk,
-           Assessment.unable_reason, Assessment.is_late)
+           Assessment.unable_reason, Assessment.is_late, Assessment.suicide_review_needed)
     .where(*_in_shift(Assessment)).order_by(Assessment.observed_at, Assessment.id)
 )
 _CHECKS_THIS_SHIFT = (
@@ -376,6 +377,18 @@ def _scale_lines(rows) -> list[Line]:
     lines = []
     for row in rows:
         label = SCALE_LABELS.get(row.scale, row.scale)
+        if row.scale == SCREEN:
+            # A screen has no total: its result is the risk it derived.
+            risk = row.suicide_risk or "none"
+            review = row.suicide_review_needed
+            text = f"Suicide-risk screen: risk {risk}"
+            if review:
+                text += "; a yes: clinician review needed"
+            alert = risk != "none" or bool(review)
+            if row.is_late:
+                text += " (late entry)"
+            lines.append(Line(row.observed_at, text, alert))
+            continue
         if row.outcome == "unable":
             text, alert = f"{label} unable to assess: {row.unable_reason or 'no reason given'}", True
         elif row.total is None:
