@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from clinic.assessments import services as assessments
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import Admission, ObservationLevelChange
 from clinic.scoring import ketamine
+from tests import test_browser
 from tests.test_browser import CHROMIUM, log_in, tap
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 SIZES = {"tablet": (768, 1024), "desktop": (1366, 900)}
 
 
@@ -29,28 +28,8 @@ def config_overrides():
     return {"WTF_CSRF_ENABLED": True}
 
 
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def page(server):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        context = browser.new_context(viewport={"width": 768, "height": 1024})
-        yield context.new_page()
-        context.close()
-        browser.close()
+# The browser test's served app and tablet-sized page (its own settings above: no fast board refresh).
+server, page = test_browser.server, test_browser.page
 
 
 def shoot(page, name: str) -> None:
