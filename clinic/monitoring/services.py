@@ -154,7 +154,9 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     notes = _missed_notes(ids, shift)
     # A dose for a scale brings that scale's reassessment forward where the rules say so (COWS).
     treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
-    follow_ups = prn_queries.open_follow_ups(ids)
+    follow_ups = defaultdict(list)
+    for dose in prn_queries.open_follow_ups(ids):
+        follow_ups[dose.admission_id].append(dose)
     flags = flags_by_admission(ids)
     facts = safety_facts(admissions, now=now, shift=shift)
     result = {}
@@ -171,7 +173,7 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
                     seizure_risk_until=seizure_until,
                 )
             )
-        patient.prn_follow_ups = [d for d in follow_ups if d.admission_id == admission.id]
+        patient.prn_follow_ups = follow_ups[admission.id]
         _vitals_with_severe_scales(patient, history)
         start = max(filter(None, [admission.observation_level_since, admission.admitted_at]))
         # Only this shift's windows are listed as missed; earlier shifts were handed over.

@@ -135,6 +135,10 @@ def doses_for(admission_ids: Iterable[int], start: datetime, end: datetime) -> l
     ids = list(admission_ids)
     if not ids:
         return []
+    return _dose_rows(PrnDose.admission_id.in_(ids), PrnDose.observed_at >= start, PrnDose.observed_at <= end)
+
+
+def _dose_rows(*where) -> list[DoseRow]:
     rows = db.session.execute(
         select(PrnDose.id, PrnDose.admission_id, PrnDose.order_id, PrnOrder.drug, PrnOrder.drug_class,
                PrnDose.dose, PrnOrder.dose_unit, PrnDose.route, PrnDose.observed_at, PrnDose.outcome,
@@ -143,7 +147,7 @@ def doses_for(admission_ids: Iterable[int], start: datetime, end: datetime) -> l
                PrnDose.recorded_at, _retracted().label("retracted"))
         .join(PrnOrder, PrnOrder.id == PrnDose.order_id)
         .join(User, User.id == PrnDose.recorded_by_id)
-        .where(PrnDose.admission_id.in_(ids), PrnDose.observed_at >= start, PrnDose.observed_at <= end)
+        .where(*where)
         .order_by(PrnDose.observed_at, PrnDose.id)
     ).all()
     effects = _first_effects([row.id for row in rows])
@@ -287,16 +291,10 @@ def open_follow_ups(admission_ids: Iterable[int]) -> list[DoseRow]:
     ids = list(admission_ids)
     if not ids:
         return []
-    rows = db.session.execute(
-        select(PrnDose.id, PrnDose.observed_at)
-        .where(PrnDose.admission_id.in_(ids), PrnDose.outcome == GIVEN, PrnDose.effect_due_at.is_not(None),
-               ~_retracted(), ~exists().where(PrnEffect.dose_id == PrnDose.id))
-    ).all()
-    if not rows:
-        return []
-    wanted = {row.id for row in rows}
-    start, end = min(row.observed_at for row in rows), max(row.observed_at for row in rows)
-    doses = [d for d in doses_for(ids, start, end) if d.id in wanted]
+    # Only the open doses themselves: one left open since day 1 must not read the whole stay.
+    doses = _dose_rows(PrnDose.admission_id.in_(ids), PrnDose.outcome == GIVEN,
+                       PrnDose.effect_due_at.is_not(None), ~_retracted(),
+                       ~exists().where(PrnEffect.dose_id == PrnDose.id))
     return sorted(doses, key=lambda d: (d.effect_due_at, d.id))
 
 
