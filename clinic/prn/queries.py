@@ -55,6 +55,7 @@ class DoseRow:
     is_late: bool = False
     recorded_at: datetime | None = None
     drug_class: str = prn.OTHER
+    effect_id: int | None = None
 
     @property
     def counts(self) -> bool:
@@ -116,17 +117,26 @@ def _retracted():
     return exists().where(EntryRetraction.entry_kind == PrnDose.kind, EntryRetraction.entry_id == PrnDose.id)
 
 
+def effect_retracted():
+    """The condition "this effect reassessment was marked entered in error"."""
+    return exists().where(EntryRetraction.entry_kind == PrnEffect.kind,
+                          EntryRetraction.entry_id == PrnEffect.id)
+
+
 def _first_effects(dose_ids: Sequence[int]) -> dict[int, tuple]:
-    """Return dose id -> (effect, assessed_at, side effects) of its earliest effect reassessment."""
+    """Return dose id -> (effect, assessed_at, side effects, effect id) of its earliest effect
+    reassessment not entered in error."""
     if not dose_ids:
         return {}
     rows = db.session.execute(
-        select(PrnEffect.dose_id, PrnEffect.effect, PrnEffect.assessed_at, PrnEffect.side_effects)
-        .where(PrnEffect.dose_id.in_(dose_ids)).order_by(PrnEffect.assessed_at, PrnEffect.id)
+        select(PrnEffect.dose_id, PrnEffect.effect, PrnEffect.assessed_at, PrnEffect.side_effects,
+               PrnEffect.id)
+        .where(PrnEffect.dose_id.in_(dose_ids), ~effect_retracted())
+        .order_by(PrnEffect.assessed_at, PrnEffect.id)
     ).all()
     first: dict[int, tuple] = {}
     for row in rows:
-        first.setdefault(row.dose_id, (row.effect, row.assessed_at, tuple(row.side_effects or ())))
+        first.setdefault(row.dose_id, (row.effect, row.assessed_at, tuple(row.side_effects or ()), row.id))
     return first
 
 
@@ -153,7 +163,7 @@ def _dose_rows(*where) -> list[DoseRow]:
     effects = _first_effects([row.id for row in rows])
     result = []
     for row in rows:
-        effect, effect_at, side = effects.get(row.id, (None, None, ()))
+        effect, effect_at, side, effect_id = effects.get(row.id, (None, None, (), None))
         result.append(DoseRow(
             id=row.id, admission_id=row.admission_id, order_id=row.order_id, drug=row.drug,
             dose=row.dose, dose_unit=row.dose_unit, route=row.route, given_at=row.observed_at,
@@ -163,7 +173,7 @@ def _dose_rows(*where) -> list[DoseRow]:
             override_rule=row.override_rule, override_reason=row.override_reason,
             breach_rule=row.breach_rule, breach_reason=row.breach_reason,
             effect_due_at=row.effect_due_at, side_effects=side, is_late=row.is_late,
-            recorded_at=row.recorded_at, drug_class=row.drug_class,
+            recorded_at=row.recorded_at, drug_class=row.drug_class, effect_id=effect_id,
         ))
     return result
 
@@ -267,7 +277,7 @@ def active_orders(admission_ids: Iterable[int], at: datetime) -> list[OrderRow]:
         decision = prn.check(limits, given, max(at, order.starts_at), order.dose)
         count, amount = prn.counted_in_24h(given, at)
         last = doses[-1] if doses else None
-        effect, effect_at, _ = effects.get(last.id, (None, None, ())) if last else (None, None, ())
+        effect, effect_at, *_ = effects.get(last.id, (None, None)) if last else (None, None)
         score, score_at = scores.get((order.admission_id, order.treats_scale), (None, None))
         result.append(OrderRow(
             id=order.id, admission_id=order.admission_id, drug=order.drug, drug_class=order.drug_class,
@@ -294,7 +304,7 @@ def open_follow_ups(admission_ids: Iterable[int]) -> list[DoseRow]:
     # Only the open doses themselves: one left open since day 1 must not read the whole stay.
     doses = _dose_rows(PrnDose.admission_id.in_(ids), PrnDose.outcome == GIVEN,
                        PrnDose.effect_due_at.is_not(None), ~_retracted(),
-                       ~exists().where(PrnEffect.dose_id == PrnDose.id))
+                       ~exists().where(PrnEffect.dose_id == PrnDose.id, ~effect_retracted()))
     return sorted(doses, key=lambda d: (d.effect_due_at, d.id))
 
 
@@ -320,3 +330,13 @@ def risky_combination(admission_id: int, at: datetime) -> bool:
     """Return whether a benzodiazepine and an opioid order are both active for the admission."""
     return prn.risky_combination(order.drug_class for order in active_orders([admission_id], at))
 
+
+
+def effects_of(dose_id: int) -> list[tuple[PrnEffect, EntryRetraction | None]]:
+    """Return every effect reassessment of a dose, oldest first, each with its entered-in-error mark."""
+    return [tuple(row) for row in db.session.execute(
+        select(PrnEffect, EntryRetraction)
+        .outerjoin(EntryRetraction, (EntryRetraction.entry_kind == PrnEffect.kind)
+                   & (EntryRetraction.entry_id == PrnEffect.id))
+        .where(PrnEffect.dose_id == dose_id).order_by(PrnEffect.assessed_at, PrnEffect.id)
+    ).all()]
