@@ -442,10 +442,12 @@ def _decide(order: PrnOrder, stopped_at: datetime | None, own_doses: list[tuple[
     if order.hold_parameters:
         vitals = _latest_vitals(admission, given_at)
         values = None if vitals is None else {name: getattr(vitals, name) for name in prn.HOLD_PARAMETERS}
-        rule, names = prn.hold_rule(order.hold_parameters, values)
+        measured = dict(measured_at=vitals.observed_at, at=given_at) if vitals is not None else {}
+        rule, names = prn.hold_rule(order.hold_parameters, values, **measured)
         if rule is not None:
             shown = ", ".join(f"{prn.HOLD_PARAMETERS[n]} {values.get(n) if values else '—'}" for n in names)
-            return rule, None, f"{prn.describe_hold(order.hold_parameters)}; latest {shown}"
+            when = "" if vitals is None else f" at {local_time(vitals.observed_at, admission.unit.zone)}"
+            return rule, None, f"{prn.describe_hold(order.hold_parameters)}; latest {shown}{when}"
     return None, given_at, ""
 
 
