@@ -42,8 +42,8 @@ def build_flowsheet(timeline: Timeline) -> Flowsheet:
     for panel, s in series:
         cells: list[Cell | None] = [None] * len(times)
         for point in s.points:
-            cells[column[point.at]] = Cell(str(point.value), point.ref.label, point.ref.abnormal,
-                                           point.ref.corrected)
+            fact = s.fact(point)
+            cells[column[point.at]] = Cell(str(point.value), fact.label, fact.abnormal, fact.corrected)
         group = "vital" if panel.key in {"heart_rate", "bp", "respiratory_rate", "temperature", "spo2"} \
             else "score"
         unit = f" ({panel.subtitle.split(' ·')[0]})" if group == "vital" else ""
