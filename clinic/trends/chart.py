@@ -308,8 +308,18 @@ def _mark(mark: EventMark, x: float, y: float, size: ChartSize) -> list:
 # Drawing itself (what is drawn, where) stays the one the PDF draws.
 
 
+_COLOURS: dict[int, tuple] = {}
+
+
 def _colour(colour) -> str:
-    return "none" if colour is None else "#" + colour.hexval()[2:]
+    if colour is None:
+        return "none"
+    # By identity: the chart's few colours are module constants, and Color.hexval is slow. The
+    # colour is kept in the entry, so its id cannot be reused by another object.
+    known = _COLOURS.get(id(colour))
+    if known is None:
+        known = _COLOURS[id(colour)] = (colour, "#" + colour.hexval()[2:])
+    return known[1]
 
 
 _VERTEX = "{:.2f} {:.2f}"

@@ -130,8 +130,13 @@ class Timeline:
         return int((at - self.last_use_at).total_seconds() // 3600)
 
 
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def when(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%d %b %H:%M")
+    """Write `at` in the unit's time as "05 Mar 14:30" (without strftime: a label per point calls it)."""
+    local = at.astimezone(zone)
+    return f"{local.day:02d} {_MONTHS[local.month]} {local.hour:02d}:{local.minute:02d}"
 
 
 def _suffix(row) -> str:
@@ -183,12 +188,20 @@ def _vital_sets(rows, zone: ZoneInfo, limit_for: Callable[[str | None], timedelt
         (set_id, at, heart_rate, systolic, diastolic, resp, tenths, sat, scale, oxygen, news_total,
          news_band, late, corrected, author) = row
         ref = _Set(set_id, at, author, corrected, late, scale, oxygen, news_band, limit_for(news_band), zone)
-        for target, value in ((hr, heart_rate), (sbp, systolic), (dbp, diastolic), (rr, resp),
-                              (spo2, sat), (news2, news_total)):
-            if value is not None:
-                target.append(Point(at, value, ref))
+        if heart_rate is not None:
+            hr.append(Point(at, heart_rate, ref))
+        if systolic is not None:
+            sbp.append(Point(at, systolic, ref))
+        if diastolic is not None:
+            dbp.append(Point(at, diastolic, ref))
+        if resp is not None:
+            rr.append(Point(at, resp, ref))
         if tenths is not None:
             temp.append(Point(at, from_tenths(tenths), ref))
+        if sat is not None:
+            spo2.append(Point(at, sat, ref))
+        if news_total is not None:
+            news2.append(Point(at, news_total, ref))
     return points
 
 
