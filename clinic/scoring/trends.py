@@ -7,6 +7,7 @@ so a reading sits at its real time whatever the spacing of the others.
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -109,23 +110,23 @@ def downsample(points: Sequence[Point], axis: TimeAxis, columns: int) -> list[Po
 def extreme_indices(slices: Sequence[float], values: Sequence, columns: int) -> list[int]:
     """Return, in order, the index of the lowest and the highest value in each slice.
 
-    `slices[i]` is where value i falls, in slice widths from the first slice (0 <= slice <
-    `columns`; anything outside counts in the first or last). The chart passes positions it has
-    already worked out, so a fortnight's points are not placed twice.
+    `slices[i]` is where value i falls, in slice widths from the first slice, in ascending order
+    (anything before the first slice counts in it, anything after the last in the last). The
+    chart passes positions it has already worked out, so a fortnight's points are not placed
+    twice; each slice's bounds are found by bisection and its extremes by min() and max(), so
+    the work per point is done in C.
     """
-    last = columns - 1
-    buckets: dict[int, list[int]] = {}
-    for index, where in enumerate(slices):
-        column = int(where)
-        column = 0 if column < 0 else (last if column > last else column)
-        low_high = buckets.get(column)
-        if low_high is None:
-            buckets[column] = [index, index]
-        elif values[index] < values[low_high[0]]:
-            low_high[0] = index
-        elif values[index] > values[low_high[1]]:
-            low_high[1] = index
-    return sorted({index for low_high in buckets.values() for index in low_high})
+    kept: set[int] = set()
+    count, value_of = len(slices), values.__getitem__
+    low_end = 0
+    for column in range(columns):
+        high_end = count if column == columns - 1 else bisect_left(slices, column + 1, low_end)
+        if high_end > low_end:
+            members = range(low_end, high_end)
+            kept.add(min(members, key=value_of))
+            kept.add(max(members, key=value_of))
+        low_end = high_end
+    return sorted(kept)
 
 
 def detox_day_starts(admitted_at: datetime, end: datetime) -> list[datetime]:

@@ -44,6 +44,7 @@ GRID = colors.HexColor("#d9dee3")
 DAY_LINE = colors.HexColor("#7b8794")
 SERIES_COLOURS = [colors.HexColor("#1d4e89"), colors.HexColor("#a23b72"), colors.HexColor("#2f7d32")]
 ABNORMAL = colors.HexColor("#b3261e")
+WARNING = colors.HexColor("#b7791f")
 BAND_FILLS = {
     "normal": colors.HexColor("#e3f1e6"),
     "mild": colors.HexColor("#f3f7e8"),
@@ -289,7 +290,7 @@ def _stagger(marks: list[EventMark], axis: TimeAxis) -> list[tuple[int, EventMar
 
 def _mark(mark: EventMark, x: float, y: float, size: ChartSize) -> list:
     half = 4.5
-    fill = {"danger": ABNORMAL, "warning": colors.HexColor("#b7791f")}.get(mark.tone, SERIES_COLOURS[0])
+    fill = {"danger": ABNORMAL, "warning": WARNING}.get(mark.tone, SERIES_COLOURS[0])
     hollow = mark.tone == "hollow"
     shape = _rect(x - half, y - half, 2 * half, 2 * half, fillColor=colors.white if hollow else fill,
                  strokeColor=ABNORMAL if hollow else None, strokeWidth=1.4)
@@ -367,7 +368,7 @@ def _svg_shapes(node, height: float, out: list[str]) -> None:
         elif isinstance(shape, PolyLine):
             # A fortnight's lines hold thousands of vertices: formatted in one pass at C speed.
             coords = shape.points
-            points = ",".join(map(_VERTEX.format, coords[0::2], [height - y for y in coords[1::2]]))
+            points = ",".join(map(_VERTEX.format, coords[0::2], map(float(height).__sub__, coords[1::2])))
             out.append(f'<polyline points="{points}" fill="none" {_paint(shape, fill=False)}/>')
         elif isinstance(shape, String):
             anchor = {"start": "", "middle": ' text-anchor="middle"', "end": ' text-anchor="end"'}[

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from clinic.trends.model import Timeline
+from clinic.trends.model import Timeline, when
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Row:
 class Flowsheet:
     times: list[datetime]
     rows: list[Row]
+    #: Each column's heading in the unit's time: ("05 Mar", "14:30").
+    headings: list[tuple[str, str]]
 
 
 def build_flowsheet(timeline: Timeline) -> Flowsheet:
@@ -54,4 +56,5 @@ def build_flowsheet(timeline: Timeline) -> Flowsheet:
         cells[column[dose.at]] = Cell(dose.cell, dose.label, dose.tone == "danger", False, dose.tone)
     for drug, cells in sorted(by_drug.items()):
         table.append(Row(f"prn-{drug}", f"PRN {drug}", cells, "prn"))
-    return Flowsheet(times, table)
+    headings = [(local[:6], local[7:]) for local in (when(at, timeline.zone) for at in times)]
+    return Flowsheet(times, table, headings)

@@ -44,6 +44,8 @@ VITALS = (
 SCALE_BANDS = {"ciwa_ar": ciwa_ar.DEFAULT_BANDS, "cows": cows.DEFAULT_BANDS, "ciwa_b": ciwa_b.DEFAULT_BANDS}
 SCALE_CEILING = {"ciwa_ar": 24, "cows": 20, "ciwa_b": 30, "ketamine": 16}
 NEWS2_BANDS = ((0, 4, "low"), (5, 6, "medium"), (7, 20, "high"))
+#: Scale bands drawn as outside normal.
+SEVERE_BANDS = frozenset({"severe", "very severe", "moderately severe"})
 
 
 @dataclass(frozen=True)
@@ -139,11 +141,11 @@ def when(at: datetime, zone: ZoneInfo) -> str:
     return f"{local.day:02d} {_MONTHS[local.month]} {local.hour:02d}:{local.minute:02d}"
 
 
-def _suffix(row) -> str:
+def _suffix(corrected: bool, is_late: bool) -> str:
     notes = []
-    if row.corrected:
+    if corrected:
         notes.append("corrected")
-    if row.is_late:
+    if is_late:
         notes.append("late entry")
     return f" ({', '.join(notes)})" if notes else ""
 
@@ -166,7 +168,8 @@ class _Set:
     @property
     def stamp(self) -> str:
         if self._stamp is None:
-            self._stamp = f"{when(self.observed_at, self.zone)} · {self.author}{_suffix(self)}"
+            notes = _suffix(self.corrected, self.is_late)
+            self._stamp = f"{when(self.observed_at, self.zone)} · {self.author}{notes}"
         return self._stamp
 
 
@@ -340,14 +343,17 @@ def _dose_lane(doses, zone: ZoneInfo) -> Lane:
 def _scale_panel(scale: str, assessments, zone: ZoneInfo, definition: DueDefinition) -> Panel:
     label = PROTOCOLS.get(scale, scale)
     points = []
-    for row in assessments:
-        if row.scale != scale or row.total is None:
+    # Unpacked by position (queries._ASSESSMENTS): a Row's lookup by name is slow, and a fortnight
+    # of 4-hourly scales passes here.
+    for (_id, observed_at, row_scale, _outcome, total, band, _risk, _harm, is_late, corrected,
+         author) in assessments:
+        if row_scale != scale or total is None:
             continue
-        band = f" ({row.band})" if row.band else ""
-        severe = row.band in {"severe", "very severe", "moderately severe"}
-        points.append(Point(row.observed_at, row.total, Fact(
-            f"{label} {row.total}{band} · {when(row.observed_at, zone)} · {row.author}{_suffix(row)}",
-            corrected=row.corrected, abnormal=severe)))
+        shown_band = f" ({band})" if band else ""
+        notes = _suffix(corrected, is_late)
+        points.append(Point(observed_at, total, Fact(
+            f"{label} {total}{shown_band} · {when(observed_at, zone)} · {author}{notes}",
+            corrected=corrected, abnormal=band in SEVERE_BANDS)))
     bands = [Band(lo, hi, f"{name} {lo}–{hi}", name.split()[-1])
              for lo, hi, name in SCALE_BANDS.get(scale, ())]
     subtitle = "symptom burden (unvalidated)" if scale == "ketamine" else "total"
