@@ -220,7 +220,8 @@ def _panel(panel: Panel, axis: TimeAxis, size: ChartSize, top: float) -> Group:
     for index, series in enumerate(panel.series):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         for run in split_at_gaps(series.points, series.expected):
-            traced = downsample(run, axis, line_columns)
+            # Runs come sorted; only one with more readings than columns needs thinning.
+            traced = run if len(run) <= line_columns else downsample(run, axis, line_columns)
             # Every vertex of a fortnight's line passes here: the axis and y() are inlined.
             xs = [left + (p.at - start).total_seconds() * per_second for p in traced]
             ys = [bottom + (float(p.value) - low) * per_unit for p in traced]
