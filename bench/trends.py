@@ -172,21 +172,31 @@ def prepare(backend: str) -> tuple[str, dict]:
     return url, ids
 
 
-def measure(port: int, ids: dict, requests: int, warmup: int) -> dict[str, dict]:
+def measure(port: int, ids: dict, requests: int, warmup: int, interleave: bool = False) -> dict[str, dict]:
     browser = Browser(port)
     browser.login(PHYSICIAN, seeding.PASSWORD)
-    results = {}
+    scenarios = {}
     for days, admission_id in sorted(ids.items(), reverse=True):
         for name, path in (("timeline stay", f"/admissions/{admission_id}/trends?range=stay"),
                            ("flowsheet 72h", f"/admissions/{admission_id}/trends/flowsheet?range=72h")):
-            _status, body = browser.request("GET", path)
-            for _ in range(warmup):
-                browser.request("GET", path)
-            timings = Timings()
-            for _ in range(requests):
-                timed(browser, "GET", path, None, 200, timings)
-            results[f"{name} {days}d"] = timings.summary() | {"kB": len(body.encode()) / 1024}
-    return results
+            scenarios[f"{name} {days}d"] = path
+    sizes, timings = {}, {}
+    for scenario, path in scenarios.items():
+        _status, body = browser.request("GET", path)
+        sizes[scenario] = len(body.encode()) / 1024
+        timings[scenario] = Timings()
+    # Interleaved, each round times every scenario once, so a burst of load from elsewhere on a
+    # shared machine falls on the 14-day and the 2-day pages alike and leaves their ratio alone.
+    rounds = [list(scenarios)] * requests if interleave else [[s] * requests for s in scenarios]
+    warmed = set()
+    for round_ in rounds:
+        for scenario in round_:
+            if scenario not in warmed:
+                for _ in range(warmup):
+                    browser.request("GET", scenarios[scenario])
+                warmed.add(scenario)
+            timed(browser, "GET", scenarios[scenario], None, 200, timings[scenario])
+    return {scenario: timings[scenario].summary() | {"kB": sizes[scenario]} for scenario in scenarios}
 
 
 def main(argv=None) -> None:
@@ -194,6 +204,8 @@ def main(argv=None) -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--interleave", action="store_true",
+                        help="time the four pages in turn, round by round, instead of one after another")
     args = parser.parse_args(argv)
     print(f"Trends benchmark through gunicorn ({args.workers} workers, {os.cpu_count()} CPUs)", flush=True)
     report = {}
@@ -201,7 +213,7 @@ def main(argv=None) -> None:
         url, ids = prepare(backend)
         process, port = serve(url, args.workers)
         try:
-            report[backend] = measure(port, ids, args.requests, warmup=20)
+            report[backend] = measure(port, ids, args.requests, warmup=20, interleave=args.interleave)
         finally:
             process.terminate()
             process.wait(timeout=30)

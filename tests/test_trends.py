@@ -402,3 +402,23 @@ def test_the_flowsheet_pages_back_through_a_long_stay(client, auth, make_admissi
     older = client.get(unescape(earlier)).get_data(as_text=True)
     assert ">61</td>" in older and "99</td>" not in older
     assert "← Later" in older
+
+
+def test_the_edge_of_a_normal_range_is_normal(client, auth, stay):
+    admission, nurse = stay
+    now = utc_now()
+    for hours, temperature in ((3, "36.0"), (2, "36.1"), (1, "38.0")):
+        vitals_services.record_vitals(
+            by=nurse, admission=admission, observed_at=now - timedelta(hours=hours),
+            checked=vitals_services.check_values({**VITALS, "temperature": temperature}, confirmed=False),
+            on_oxygen=False, oxygen_device=None, oxygen_flow=None, consciousness="A", confirmed=False,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        db.session.commit()
+    auth.login_as("physician")
+    sheet = unescape(client.get(f"/admissions/{admission.id}/trends/flowsheet").get_data(as_text=True))
+    # 36.1–38.0 °C scores 0 in NEWS2: both ends are normal, 36.0 is not (a float bound of 36.1
+    # once flagged a Decimal 36.1).
+    assert re.search(r'<td class="abnormal" title="Temperature 36\.0 °C — outside normal', sheet)
+    assert re.search(r'<td class="" title="Temperature 36\.1 °C · ', sheet)
+    assert re.search(r'<td class="" title="Temperature 38\.0 °C · ', sheet)

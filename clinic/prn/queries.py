@@ -135,8 +135,9 @@ def _first_effects(dose_ids: Sequence[int]) -> dict[int, tuple]:
         .order_by(PrnEffect.assessed_at, PrnEffect.id)
     ).all()
     first: dict[int, tuple] = {}
-    for row in rows:
-        first.setdefault(row.dose_id, (row.effect, row.assessed_at, tuple(row.side_effects or ()), row.id))
+    for dose_id, effect, assessed_at, side_effects, effect_id in rows:
+        if dose_id not in first:
+            first[dose_id] = (effect, assessed_at, tuple(side_effects or ()), effect_id)
     return first
 
 
@@ -160,20 +161,24 @@ def _dose_rows(*where) -> list[DoseRow]:
         .where(*where)
         .order_by(PrnDose.observed_at, PrnDose.id)
     ).all()
-    effects = _first_effects([row.id for row in rows])
+    effects = _first_effects([row[0] for row in rows])
     result = []
-    for row in rows:
-        effect, effect_at, side, effect_id = effects.get(row.id, (None, None, (), None))
+    # Unpacked by position: a whole stay's doses pass here (the trends), and a Row's lookup by
+    # name cost more than building the DoseRow.
+    for (dose_id, admission_id, order_id, drug, drug_class, dose, dose_unit, route, observed_at, outcome,
+         override_rule, override_reason, breach_rule, breach_reason, reason, given_by, effect_due_at,
+         is_late, recorded_at, retracted) in rows:
+        effect, effect_at, side, effect_id = effects.get(dose_id, (None, None, (), None))
         result.append(DoseRow(
-            id=row.id, admission_id=row.admission_id, order_id=row.order_id, drug=row.drug,
-            dose=row.dose, dose_unit=row.dose_unit, route=row.route, given_at=row.observed_at,
-            outcome=row.outcome, is_override=row.override_rule is not None,
-            is_breach=row.breach_rule is not None, entered_in_error=bool(row.retracted),
-            reason=row.reason, given_by=row.display_name, effect=effect, effect_at=effect_at,
-            override_rule=row.override_rule, override_reason=row.override_reason,
-            breach_rule=row.breach_rule, breach_reason=row.breach_reason,
-            effect_due_at=row.effect_due_at, side_effects=side, is_late=row.is_late,
-            recorded_at=row.recorded_at, drug_class=row.drug_class, effect_id=effect_id,
+            id=dose_id, admission_id=admission_id, order_id=order_id, drug=drug,
+            dose=dose, dose_unit=dose_unit, route=route, given_at=observed_at,
+            outcome=outcome, is_override=override_rule is not None,
+            is_breach=breach_rule is not None, entered_in_error=bool(retracted),
+            reason=reason, given_by=given_by, effect=effect, effect_at=effect_at,
+            override_rule=override_rule, override_reason=override_reason,
+            breach_rule=breach_rule, breach_reason=breach_reason,
+            effect_due_at=effect_due_at, side_effects=side, is_late=is_late,
+            recorded_at=recorded_at, drug_class=drug_class, effect_id=effect_id,
         ))
     return result
 

@@ -16,8 +16,8 @@ from markupsafe import Markup, escape
 from reportlab.graphics.shapes import Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 
-from clinic.scoring.trends import Point, TimeAxis, detox_day_starts, downsample, split_at_gaps
-from clinic.trends.model import EventMark, Panel, Timeline
+from clinic.scoring.trends import TimeAxis, detox_day_starts, downsample, extreme_indices, split_at_gaps
+from clinic.trends.model import EventMark, Fact, Panel, Timeline
 
 FONT = "Helvetica"
 BOLD = "Helvetica-Bold"
@@ -44,6 +44,7 @@ GRID = colors.HexColor("#d9dee3")
 DAY_LINE = colors.HexColor("#7b8794")
 SERIES_COLOURS = [colors.HexColor("#1d4e89"), colors.HexColor("#a23b72"), colors.HexColor("#2f7d32")]
 ABNORMAL = colors.HexColor("#b3261e")
+WARNING = colors.HexColor("#b7791f")
 BAND_FILLS = {
     "normal": colors.HexColor("#e3f1e6"),
     "mild": colors.HexColor("#f3f7e8"),
@@ -177,8 +178,9 @@ def _time_ticks(drawing, timeline: Timeline, axis: TimeAxis, size: ChartSize) ->
 def _y_range(panel: Panel) -> tuple[float, float]:
     low, high = panel.floor, panel.ceiling
     for series in panel.series:
-        for point in series.points:
-            low, high = min(low, float(point.value)), max(high, float(point.value))
+        if series.points:
+            values = [point.value for point in series.points]
+            low, high = min(low, float(min(values))), max(high, float(max(values)))
     if high - low < 1:
         high = low + 1
     return low, high
@@ -188,9 +190,10 @@ def _panel(panel: Panel, axis: TimeAxis, size: ChartSize, top: float) -> Group:
     group = Group()
     bottom = top - size.panel
     low, high = _y_range(panel)
+    per_unit = size.panel / (high - low)
 
     def y(value) -> float:
-        return bottom + (float(value) - low) / (high - low) * size.panel
+        return bottom + (float(value) - low) * per_unit
 
     group.add(_rect(axis.left, bottom, axis.width, size.panel, fillColor=colors.white, strokeColor=GRID,
                    strokeWidth=0.6))
@@ -212,16 +215,25 @@ def _panel(panel: Panel, axis: TimeAxis, size: ChartSize, top: float) -> Group:
                         size.font, colour=MUTED))
     line_columns = max(1, int(axis.width / LINE_COLUMN))
     mark_columns = max(1, int(axis.width / MARK_COLUMN))
+    start, left = axis.start, axis.left
+    per_second = axis.width / (axis.end - axis.start).total_seconds()
     for index, series in enumerate(panel.series):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         for run in split_at_gaps(series.points, series.expected):
-            traced = downsample(run, axis, line_columns)
+            # Runs come sorted; only one with more readings than columns needs thinning.
+            traced = run if len(run) <= line_columns else downsample(run, axis, line_columns)
+            # Every vertex of a fortnight's line passes here: the axis and y() are inlined.
+            xs = [left + (p.at - start).total_seconds() * per_second for p in traced]
+            ys = [bottom + (float(p.value) - low) * per_unit for p in traced]
             if len(traced) > 1:
-                coords = [c for p in traced for c in (axis.x(p.at), y(p.value))]
+                coords = [0.0] * (2 * len(traced))
+                coords[0::2], coords[1::2] = xs, ys
                 group.add(_shape(PolyLine, points=coords, strokeColor=colour, strokeWidth=1.2))
+            marked = range(len(traced)) if len(traced) <= mark_columns else extreme_indices(
+                [(x - left) / MARK_COLUMN for x in xs], ys, mark_columns)
             # Appended directly: Group.add checks each child, and these are all Rects made here.
-            group.contents.extend(_point(point, axis.x(point.at), y(point.value), colour, size, series.key)
-                                  for point in downsample(traced, axis, mark_columns))
+            group.contents.extend(_point(series.fact(traced[i]), xs[i], ys[i], colour, size, series.key)
+                                  for i in marked)
     return group
 
 
@@ -229,8 +241,7 @@ def _number(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _point(point: Point, x: float, y: float, colour, size: ChartSize, key: str) -> Rect:
-    fact = point.ref
+def _point(fact: Fact, x: float, y: float, colour, size: ChartSize, key: str) -> Rect:
     half = MARK / 2
     if fact.corrected:
         shape = _rect(x - half, y - half, MARK, MARK, fillColor=colors.white, strokeColor=colour,
@@ -280,7 +291,7 @@ def _stagger(marks: list[EventMark], axis: TimeAxis) -> list[tuple[int, EventMar
 
 def _mark(mark: EventMark, x: float, y: float, size: ChartSize) -> list:
     half = 4.5
-    fill = {"danger": ABNORMAL, "warning": colors.HexColor("#b7791f")}.get(mark.tone, SERIES_COLOURS[0])
+    fill = {"danger": ABNORMAL, "warning": WARNING}.get(mark.tone, SERIES_COLOURS[0])
     hollow = mark.tone == "hollow"
     shape = _rect(x - half, y - half, 2 * half, 2 * half, fillColor=colors.white if hollow else fill,
                  strokeColor=ABNORMAL if hollow else None, strokeWidth=1.4)
@@ -299,8 +310,21 @@ def _mark(mark: EventMark, x: float, y: float, size: ChartSize) -> list:
 # Drawing itself (what is drawn, where) stays the one the PDF draws.
 
 
+_COLOURS: dict[int, tuple] = {}
+
+
 def _colour(colour) -> str:
-    return "none" if colour is None else "#" + colour.hexval()[2:]
+    if colour is None:
+        return "none"
+    # By identity: the chart's few colours are module constants, and Color.hexval is slow. The
+    # colour is kept in the entry, so its id cannot be reused by another object.
+    known = _COLOURS.get(id(colour))
+    if known is None:
+        known = _COLOURS[id(colour)] = (colour, "#" + colour.hexval()[2:])
+    return known[1]
+
+
+_VERTEX = "{:.2f} {:.2f}"
 
 
 def _n(value: float) -> str:
@@ -343,9 +367,9 @@ def _svg_shapes(node, height: float, out: list[str]) -> None:
             out.append(f'<line x1="{_n(shape.x1)}" y1="{_n(height - shape.y1)}" x2="{_n(shape.x2)}" '
                        f'y2="{_n(height - shape.y2)}" {_paint(shape, fill=False)}/>')
         elif isinstance(shape, PolyLine):
+            # A fortnight's lines hold thousands of vertices: formatted in one pass at C speed.
             coords = shape.points
-            points = ",".join(f"{round(coords[i], 2)} {round(height - coords[i + 1], 2)}"
-                              for i in range(0, len(coords), 2))
+            points = ",".join(map(_VERTEX.format, coords[0::2], map(float(height).__sub__, coords[1::2])))
             out.append(f'<polyline points="{points}" fill="none" {_paint(shape, fill=False)}/>')
         elif isinstance(shape, String):
             anchor = {"start": "", "middle": ' text-anchor="middle"', "end": ' text-anchor="end"'}[

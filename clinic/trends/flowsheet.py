@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from clinic.trends.model import Timeline
+from clinic.trends.model import Timeline, when
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Row:
 class Flowsheet:
     times: list[datetime]
     rows: list[Row]
+    #: Each column's heading in the unit's time: ("05 Mar", "14:30").
+    headings: list[tuple[str, str]]
 
 
 def build_flowsheet(timeline: Timeline) -> Flowsheet:
@@ -42,8 +44,8 @@ def build_flowsheet(timeline: Timeline) -> Flowsheet:
     for panel, s in series:
         cells: list[Cell | None] = [None] * len(times)
         for point in s.points:
-            cells[column[point.at]] = Cell(str(point.value), point.ref.label, point.ref.abnormal,
-                                           point.ref.corrected)
+            fact = s.fact(point)
+            cells[column[point.at]] = Cell(str(point.value), fact.label, fact.abnormal, fact.corrected)
         group = "vital" if panel.key in {"heart_rate", "bp", "respiratory_rate", "temperature", "spo2"} \
             else "score"
         unit = f" ({panel.subtitle.split(' ·')[0]})" if group == "vital" else ""
@@ -54,4 +56,5 @@ def build_flowsheet(timeline: Timeline) -> Flowsheet:
         cells[column[dose.at]] = Cell(dose.cell, dose.label, dose.tone == "danger", False, dose.tone)
     for drug, cells in sorted(by_drug.items()):
         table.append(Row(f"prn-{drug}", f"PRN {drug}", cells, "prn"))
-    return Flowsheet(times, table)
+    headings = [(local[:6], local[7:]) for local in (when(at, timeline.zone) for at in times)]
+    return Flowsheet(times, table, headings)

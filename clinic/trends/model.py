@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from clinic.models.charting import from_tenths
@@ -44,6 +44,8 @@ VITALS = (
 SCALE_BANDS = {"ciwa_ar": ciwa_ar.DEFAULT_BANDS, "cows": cows.DEFAULT_BANDS, "ciwa_b": ciwa_b.DEFAULT_BANDS}
 SCALE_CEILING = {"ciwa_ar": 24, "cows": 20, "ciwa_b": 30, "ketamine": 16}
 NEWS2_BANDS = ((0, 4, "low"), (5, 6, "medium"), (7, 20, "high"))
+#: Scale bands drawn as outside normal.
+SEVERE_BANDS = frozenset({"severe", "very severe", "moderately severe"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,11 @@ class Series:
     label: str
     points: list[Point]
     expected: timedelta | Callable[[Point], timedelta]
+    #: What a point says, worked out when it is drawn or listed; by default its `ref` is its Fact.
+    describe: Callable[[Point], Fact] | None = None
+
+    def fact(self, point: Point) -> Fact:
+        return self.describe(point) if self.describe is not None else point.ref
 
 
 @dataclass
@@ -125,70 +132,114 @@ class Timeline:
         return int((at - self.last_use_at).total_seconds() // 3600)
 
 
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def when(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%d %b %H:%M")
+    """Write `at` in the unit's time as "05 Mar 14:30" (without strftime: a label per point calls it)."""
+    local = at.astimezone(zone)
+    return f"{local.day:02d} {_MONTHS[local.month]} {local.hour:02d}:{local.minute:02d}"
 
 
-def _suffix(row) -> str:
+def _suffix(corrected: bool, is_late: bool) -> str:
     notes = []
-    if row.corrected:
+    if corrected:
         notes.append("corrected")
-    if row.is_late:
+    if is_late:
         notes.append("late entry")
     return f" ({', '.join(notes)})" if notes else ""
 
 
-class _VitalFact:
-    """What a vitals point says; its label is written only for the points drawn or listed."""
+class _Set:
+    """One vitals set as its six values share it; time and author are written only when asked."""
 
-    __slots__ = ("row", "key", "title", "unit", "value", "stamps", "abnormal", "corrected", "band")
+    __slots__ = ("id", "observed_at", "author", "corrected", "is_late", "spo2_scale", "on_oxygen",
+                 "news2_band", "limit", "zone", "_stamp")
 
-    def __init__(self, row, key, title, unit, value, stamps, abnormal):
-        self.row, self.key, self.title, self.unit, self.value = row, key, title, unit, value
-        self.stamps, self.abnormal = stamps, abnormal
-        self.corrected, self.band = row.corrected, row.news2_band
+    def __init__(self, set_id, observed_at, author, corrected, is_late, spo2_scale, on_oxygen, news2_band,
+                 limit, zone):
+        self.id, self.observed_at, self.author, self.corrected = set_id, observed_at, author, corrected
+        self.is_late, self.spo2_scale, self.on_oxygen = is_late, spo2_scale, on_oxygen
+        self.news2_band = news2_band
+        #: The longest wait after this set that is not a gap (by its NEWS2 band).
+        self.limit = limit
+        self.zone, self._stamp = zone, None
 
     @property
-    def label(self) -> str:
-        row, shown = self.row, f"{self.value} {self.unit}".strip()
-        if self.key == "spo2":
-            shown += f" (scale {row.spo2_scale}{', on oxygen' if row.on_oxygen else ''})"
-        if self.key == "news2" and row.news2_band:
-            shown += f" ({row.news2_band})"
-        flag = " — outside normal" if self.abnormal else ""
-        return f"{self.title} {shown}{flag} · {self.stamps[row.id]}"
+    def stamp(self) -> str:
+        if self._stamp is None:
+            notes = _suffix(self.corrected, self.is_late)
+            self._stamp = f"{when(self.observed_at, self.zone)} · {self.author}{notes}"
+        return self._stamp
 
 
-def _vital_points(rows, key: str, label: str, unit: str, stamps: dict) -> list[Point]:
-    points = []
-    bounds = {scale: (float(low), float(high)) for scale, (low, high) in SPO2_NORMAL.items()} \
-        if key == "spo2" else None
-    fixed = (float(NORMAL[key][0]), float(NORMAL[key][1])) if key in NORMAL else None
-    column = {"temperature": "temperature_tenths", "news2": "news2_total"}.get(key, key)
+#: Each vital's place in a vitals row (queries._VITALS): heart rate to SpO2, then NEWS2.
+_VITAL_COLUMNS = {"heart_rate": 2, "systolic_bp": 3, "diastolic_bp": 4, "respiratory_rate": 5,
+                  "temperature": 6, "spo2": 7, "news2": 10}
+
+
+def _vital_sets(rows, zone: ZoneInfo, limit_for: Callable[[str | None], timedelta]) -> dict[str, list[Point]]:
+    """Return each vital's points, oldest first, in one pass over the rows read.
+
+    A fortnight is over two thousand values, so the per-value work is kept to making the Point:
+    what a point says (its label, whether it is outside normal) is worked out by `_describe_vital`
+    only for the points drawn or listed.
+    """
+    points: dict[str, list[Point]] = {key: [] for key in _VITAL_COLUMNS}
+    hr, sbp, dbp, rr, temp, spo2, news2 = (points[key] for key in _VITAL_COLUMNS)
     for row in rows:
-        value = getattr(row, column)
-        if value is None:
-            continue
-        if key == "temperature":
-            value = from_tenths(value)
-        limits = bounds.get(row.spo2_scale, bounds[1]) if bounds else fixed
-        abnormal = limits is not None and not limits[0] <= value <= limits[1]
-        fact = _VitalFact(row, key, label, unit, value, stamps, abnormal)
-        points.append(Point(row.observed_at, value, fact))
+        (set_id, at, heart_rate, systolic, diastolic, resp, tenths, sat, scale, oxygen, news_total,
+         news_band, late, corrected, author) = row
+        ref = _Set(set_id, at, author, corrected, late, scale, oxygen, news_band, limit_for(news_band), zone)
+        if heart_rate is not None:
+            hr.append(Point(at, heart_rate, ref))
+        if systolic is not None:
+            sbp.append(Point(at, systolic, ref))
+        if diastolic is not None:
+            dbp.append(Point(at, diastolic, ref))
+        if resp is not None:
+            rr.append(Point(at, resp, ref))
+        if tenths is not None:
+            temp.append(Point(at, from_tenths(tenths), ref))
+        if sat is not None:
+            spo2.append(Point(at, sat, ref))
+        if news_total is not None:
+            news2.append(Point(at, news_total, ref))
     return points
 
 
-def _vitals_expected(definition: DueDefinition):
-    # Worked out once per band: the gap test asks for every point of a fortnight's series.
+def _describe_vital(key: str, title: str, unit: str) -> Callable[[Point], Fact]:
+    fixed = NORMAL.get(key)
+
+    def describe(point: Point) -> Fact:
+        row, value = point.ref, point.value
+        if key == "spo2":
+            low, high = SPO2_NORMAL.get(row.spo2_scale, SPO2_NORMAL[1])
+        else:
+            low, high = fixed or (None, None)
+        abnormal = low is not None and not low <= value <= high
+        shown = f"{value} {unit}".strip()
+        if key == "spo2":
+            shown += f" (scale {row.spo2_scale}{', on oxygen' if row.on_oxygen else ''})"
+        if key == "news2" and row.news2_band:
+            shown += f" ({row.news2_band})"
+        flag = " — outside normal" if abnormal else ""
+        return Fact(f"{title} {shown}{flag} · {row.stamp}", corrected=row.corrected, abnormal=abnormal)
+
+    return describe
+
+
+def _vitals_limits(definition: DueDefinition) -> Callable[[str | None], timedelta]:
+    """Return the longest wait after a set that is not a gap, by the set's NEWS2 band."""
     factor = definition.on_time_factor
     by_band = {band: timedelta(minutes=minutes * factor)
                for band, minutes in definition.vitals_minutes_by_band.items()}
     longest = max(by_band.values())
+    return lambda band: by_band.get(band, longest)
 
-    def expected(point: Point) -> timedelta:
-        return by_band.get(getattr(point.ref, "band", None), longest)
 
-    return expected
+#: A vitals point's gap limit is its set's, worked out once per set (see `_vital_sets`).
+_SET_LIMIT = attrgetter("ref.limit")
 
 
 def _scale_expected(scale: str, definition: DueDefinition):
@@ -209,14 +260,10 @@ def _scale_expected(scale: str, definition: DueDefinition):
 def build_timeline(admission, rows: TrendRows, definition: DueDefinition) -> Timeline:
     """Turn the rows read for one admission into panels and lanes on its time axis."""
     zone = admission.unit.zone
-    # Plain objects: a Row's lookup by name cost more than the rest of the work on each value.
-    vitals = [SimpleNamespace(**row._mapping) for row in rows.vitals]
-    expected_vitals = _vitals_expected(definition)
-    # Time, author and marks of each set, written once for its six values.
-    stamps = {row.id: f"{when(row.observed_at, zone)} · {row.author}{_suffix(row)}" for row in vitals}
+    by_key = _vital_sets(rows.vitals, zone, _vitals_limits(definition))
 
-    def series(key, label, unit, short=None):
-        return Series(key, short or label, _vital_points(vitals, key, label, unit, stamps), expected_vitals)
+    def series(key, label, unit):
+        return Series(key, label, by_key[key], _SET_LIMIT, _describe_vital(key, label, unit))
 
     def normal_band(key, label="normal"):
         low, high = NORMAL[key]
@@ -296,14 +343,17 @@ def _dose_lane(doses, zone: ZoneInfo) -> Lane:
 def _scale_panel(scale: str, assessments, zone: ZoneInfo, definition: DueDefinition) -> Panel:
     label = PROTOCOLS.get(scale, scale)
     points = []
-    for row in assessments:
-        if row.scale != scale or row.total is None:
+    # Unpacked by position (queries._ASSESSMENTS): a Row's lookup by name is slow, and a fortnight
+    # of 4-hourly scales passes here.
+    for (_id, observed_at, row_scale, _outcome, total, band, _risk, _harm, is_late, corrected,
+         author) in assessments:
+        if row_scale != scale or total is None:
             continue
-        band = f" ({row.band})" if row.band else ""
-        severe = row.band in {"severe", "very severe", "moderately severe"}
-        points.append(Point(row.observed_at, row.total, Fact(
-            f"{label} {row.total}{band} · {when(row.observed_at, zone)} · {row.author}{_suffix(row)}",
-            corrected=row.corrected, abnormal=severe)))
+        shown_band = f" ({band})" if band else ""
+        notes = _suffix(corrected, is_late)
+        points.append(Point(observed_at, total, Fact(
+            f"{label} {total}{shown_band} · {when(observed_at, zone)} · {author}{notes}",
+            corrected=corrected, abnormal=band in SEVERE_BANDS)))
     bands = [Band(lo, hi, f"{name} {lo}–{hi}", name.split()[-1])
              for lo, hi, name in SCALE_BANDS.get(scale, ())]
     subtitle = "symptom burden (unvalidated)" if scale == "ketamine" else "total"
