@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from clinic import audit, entries
 from clinic.db import utc_now
@@ -31,6 +31,7 @@ from clinic.models import (
     VitalSigns,
 )
 from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, SIDE_EFFECTS
+from clinic.prepared import PreparedQuery
 from clinic.prn import queries
 from clinic.scoring import prn
 from clinic.timefmt import local_time
@@ -142,7 +143,7 @@ def create_order(*, by: User, admission: Admission, data: OrderInput, idempotenc
         if supersedes.admission_id != admission.id:
             raise ChartingError("That order belongs to another admission.")
         # Held until commit, so a dose given on the old order at this moment is decided before or after.
-        lock_order(supersedes.id)
+        lock_admission(admission.id)
         if not is_active(supersedes, utc_now()):
             raise ChartingError("That order has already stopped; write a new order instead.")
         if not (reason or "").strip():
@@ -194,7 +195,7 @@ def discontinue(*, by: User, order: PrnOrder, reason: str) -> PrnDiscontinuation
     """End an order now, with the reason; it stays on the chart."""
     if not (reason or "").strip():
         raise ChartingError("Give the reason for discontinuing.", "reason")
-    lock_order(order.id)
+    lock_admission(order.admission_id)
     if not is_active(order, utc_now()):
         raise ChartingError("This order has already stopped.")
     return _discontinue(by=by, order=order, reason=reason.strip(), at=utc_now())
@@ -213,48 +214,51 @@ def _discontinue(*, by: User, order: PrnOrder, reason: str, at: datetime) -> Prn
     return row
 
 
-def lock_order(order_id: int) -> tuple[PrnOrder | None, datetime | None]:
-    """Return the order and its discontinuation, with its admission's row locked (PostgreSQL).
+def lock_admission(admission_id: int) -> None:
+    """Hold the admission's row until the transaction ends (PostgreSQL), so its PRN writes take turns.
 
     The lock is on the admission, not the order: the app's database role may not lock rows of the
     append-only order table (FOR UPDATE needs UPDATE rights, clinic.db_roles), and one lock per
     patient also serialises a change of order against a dose given under the order it replaces.
+    SQLite needs none: its transactions here begin IMMEDIATE (clinic.db), which serialises writers.
+    Whatever is read after it, in statements of their own, sees what the previous holder committed.
     """
-    order, stopped_at, _ = _lock_and_read(order_id, None)
-    return order, stopped_at
+    if db.session.get_bind().dialect.name == "postgresql":
+        _LOCK_ADMISSION(id=admission_id)
 
 
-def _lock_and_read(order_id: int, doses_since: datetime | None
-                   ) -> tuple[PrnOrder | None, datetime | None, list[tuple[datetime, Decimal]]]:
-    """Lock the order's admission, then return the order, its discontinuation and its counted doses.
+_LOCK_ADMISSION = PreparedQuery(
+    select(Admission.id).where(Admission.id == bindparam("id")).with_for_update()
+)
 
-    Doses are read only with `doses_since`, and only the order's own (not those of orders it
-    replaced). The reads come after the lock, in a statement of their own, so they see whatever
-    the lock's previous holder committed.
+
+def _order_and_doses(order_id: int, doses_since: datetime | None
+                     ) -> tuple[PrnOrder | None, datetime | None, list[tuple[datetime, Decimal]]]:
+    """Return the order, its discontinuation and its counted doses given after `doses_since`.
+
+    Only the order's own doses (not those of orders it replaced), and none without `doses_since`.
     """
-    # One round trip finds and locks the admission; order rows are never updated, so the join is safe.
-    admission_id = db.session.scalar(
-        select(Admission.id).join(PrnOrder, PrnOrder.admission_id == Admission.id)
-        .where(PrnOrder.id == order_id).with_for_update(of=Admission)
-    )
-    if admission_id is None:
-        return None, None, []
-    query = (select(PrnOrder, PrnDiscontinuation.discontinued_at)
-             .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
-             .where(PrnOrder.id == order_id)
-             .execution_options(populate_existing=True))
     if doses_since is None:
-        row = db.session.execute(query).first()
+        row = db.session.execute(_ORDER, {"order_id": order_id}).first()
         return (None, None, []) if row is None else (row[0], row[1], [])
-    rows = db.session.execute(
-        query.add_columns(PrnDose.observed_at, PrnDose.dose)
-        .outerjoin(PrnDose, and_(PrnDose.order_id == PrnOrder.id, PrnDose.outcome == GIVEN,
-                                 PrnDose.observed_at > doses_since, ~queries._retracted()))
-    ).all()
+    rows = db.session.execute(_ORDER_AND_DOSES, {"order_id": order_id, "since": doses_since}).all()
     if not rows:
         return None, None, []
     given = [(row[2], row[3]) for row in rows if row[2] is not None]
     return rows[0][0], rows[0][1], given
+
+
+# Built once: giving a dose is the ward's most frequent PRN write, and building the statement
+# cost more than running it. Orders are never updated, so one already loaded is current.
+_ORDER = (
+    select(PrnOrder, PrnDiscontinuation.discontinued_at)
+    .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
+    .where(PrnOrder.id == bindparam("order_id"))
+)
+_ORDER_AND_DOSES = _ORDER.add_columns(PrnDose.observed_at, PrnDose.dose).outerjoin(
+    PrnDose, and_(PrnDose.order_id == PrnOrder.id, PrnDose.outcome == GIVEN,
+                  PrnDose.observed_at > bindparam("since"), ~queries._retracted())
+)
 
 
 def _chain(order: PrnOrder) -> list[int]:
@@ -327,13 +331,14 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
               dose: Decimal | None, route: str, reason: str, idempotency_key: str,
               prompting_assessment_id: int | None = None, override_reason: str | None = None,
               breach_reason: str | None = None) -> PrnDose:
-    """Chart a dose given, refused or held, deciding under the admission row lock.
+    """Chart a dose given, refused or held, deciding under the admission row lock (`lock_admission`).
 
     A form submitted twice is caught by the unique idempotency key at INSERT (IntegrityError), or,
     when the first submission's dose now makes this one too soon, before the refusal.
     """
+    lock_admission(admission.id)
     since = given_at - queries.LOOKBACK if outcome == GIVEN and given_at is not None else None
-    order, stopped_at, own_doses = _lock_and_read(order_id, since)
+    order, stopped_at, own_doses = _order_and_doses(order_id, since)
     if order is None or order.admission_id != admission.id:
         raise ChartingError("That order is not on this patient's chart.")
     entries.check_can_chart(admission)
