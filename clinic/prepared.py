@@ -4,15 +4,16 @@ Every charting request writes two rows, the entry and its audit event, after rea
 of the audit chain. Through SQLAlchemy's execution path, building each statement's parameters
 and result cost more than running it (profiled in bench/). Here a statement is compiled once;
 each value still goes through its column's own bind processor, so a row is stored exactly as a
-Core INSERT would store it, and a driver error comes back as the SQLAlchemy exception callers
-already handle.
+Core INSERT would store it, and a value read through its result processor, as a Core SELECT
+would read it; a driver error comes back as the SQLAlchemy exception callers already handle.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import Executable, Table, exc, insert
+from sqlalchemy import Executable, Select, Table, exc, insert
 from sqlalchemy.engine import Dialect
 
 from clinic.extensions import db
@@ -75,12 +76,12 @@ class PreparedInsert:
         connection = db.session.connection()
         dialect = connection.dialect
         sql, params = self._params(dialect, values, True)
-        raw = _first_row(connection, sql, params)
+        rows, type_codes = _execute(connection, sql, params)
         readers = self._readers.get(dialect.name)
         if readers is None:
-            readers = self._readers[dialect.name] = self._reader(dialect, raw.types)
+            readers = self._readers[dialect.name] = self._reader(dialect, type_codes)
         return {key: value if read is None else read(value)
-                for (key, read), value in zip(readers, raw.values, strict=True)}
+                for (key, read), value in zip(readers, rows[0], strict=True)}
 
     def _reader(self, dialect: Dialect, types: list) -> list[tuple[str, Any]]:
         return [
@@ -113,49 +114,66 @@ class PreparedScalar:
         return _first_value(connection, sql, None, results=len(self.statements))
 
 
-class PreparedQuery:
-    """One statement with bound parameters, compiled once per database; returns its first value.
+class PreparedSelect:
+    """A SELECT with bound parameters, compiled once per database; returns its rows.
 
-    As with PreparedScalar, the value comes back as the driver gives it, with no result processing.
+    Each row is a named tuple (one attribute per selected column) whose values went through
+    their columns' result processors, and each parameter through its type's bind processor, as
+    in SQLAlchemy's own execution.
     """
 
-    def __init__(self, statement: Executable):
+    def __init__(self, statement: Select):
         self.statement = statement
-        self._compiled: dict[str, tuple[str, list[tuple[str, Any]], bool]] = {}
+        columns = list(statement.selected_columns)
+        self._row = namedtuple("Row", [column.key for column in columns])
+        self._types = [column.type for column in columns]
+        self._compiled: dict[str, tuple[str, list[tuple[str, Any, Any]], bool]] = {}
+        self._readers: dict[str, list[Any]] = {}
 
     def _compile(self, dialect: Dialect):
         compiled = self.statement.compile(dialect=dialect)
         names = compiled.positiontup if compiled.positional else list(compiled.binds)
-        steps = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                 for name in names]
+        # A parameter the statement fixed itself (`column == "given"`) keeps its value.
+        steps = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+                  compiled.binds[name].effective_value) for name in names]
         prepared = self._compiled[dialect.name] = (compiled.string, steps, compiled.positional)
         return prepared
 
-    def __call__(self, **values):
+    def __call__(self, **values) -> list:
+        """Run the statement with these parameters (name -> value) and return every row."""
         connection = db.session.connection()
         dialect = connection.dialect
         sql, steps, positional = self._compiled.get(dialect.name) or self._compile(dialect)
-        params = [values[name] if process is None else process(values[name]) for name, process in steps]
+        params = []
+        for name, process, fixed in steps:
+            value = values[name] if name in values else fixed
+            params.append(value if process is None else process(value))
         if not positional:
-            params = dict(zip((name for name, _ in steps), params, strict=True))
-        return _first_value(connection, sql, params)
+            params = dict(zip((name for name, _, _ in steps), params, strict=True))
+        rows, type_codes = _execute(connection, sql, params, every_row=True)
+        readers = self._readers.get(dialect.name)
+        if readers is None:
+            readers = self._readers[dialect.name] = [
+                type_.dialect_impl(dialect).result_processor(dialect, code)
+                for type_, code in zip(self._types, type_codes, strict=True)
+            ]
+        make = self._row._make
+        return [make(value if read is None else read(value) for read, value in zip(readers, row, strict=True))
+                for row in rows]
 
 
 def _first_value(connection, sql: str, params, *, results: int = 1):
-    row = _first_row(connection, sql, params, results=results)
-    return None if row is None else row.values[0]
+    rows, _ = _execute(connection, sql, params, results=results)
+    return rows[0][0] if rows else None
 
 
-class _Row:
-    """A row as the driver returned it, with the driver's type code of each column."""
+def _execute(connection, sql: str, params, *, results: int = 1, every_row: bool = False
+             ) -> tuple[list, list]:
+    """Run `sql` on the driver's cursor; return its first row (or every row) and the columns' type codes.
 
-    __slots__ = ("types", "values")
-
-    def __init__(self, values, types):
-        self.values, self.types = values, types
-
-
-def _first_row(connection, sql: str, params, *, results: int = 1) -> _Row | None:
+    With several statements (`results`), the rows are the last one's. A driver error comes back
+    as SQLAlchemy's exception for it.
+    """
     dialect = connection.dialect
     cursor = connection.connection.driver_connection.cursor()
     try:
@@ -165,8 +183,12 @@ def _first_row(connection, sql: str, params, *, results: int = 1) -> _Row | None
             cursor.execute(sql, params)
         for _ in range(results - 1):
             cursor.nextset()
-        row = cursor.fetchone()
-        return None if row is None else _Row(row, [column[1] for column in cursor.description])
+        if every_row:
+            rows = cursor.fetchall()
+        else:
+            row = cursor.fetchone()
+            rows = [] if row is None else [row]
+        return rows, [column[1] for column in cursor.description]
     except dialect.loaded_dbapi.Error as error:
         raise exc.DBAPIError.instance(
             sql, params, error, dialect.loaded_dbapi.Error, dialect=dialect

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
@@ -31,7 +32,7 @@ from clinic.models import (
     VitalSigns,
 )
 from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, SIDE_EFFECTS
-from clinic.prepared import PreparedQuery
+from clinic.prepared import PreparedSelect
 from clinic.prn import queries
 from clinic.scoring import prn
 from clinic.timefmt import local_time
@@ -227,37 +228,40 @@ def lock_admission(admission_id: int) -> None:
         _LOCK_ADMISSION(id=admission_id)
 
 
-_LOCK_ADMISSION = PreparedQuery(
+_LOCK_ADMISSION = PreparedSelect(
     select(Admission.id).where(Admission.id == bindparam("id")).with_for_update()
 )
 
 
-def _order_and_doses(order_id: int, doses_since: datetime | None
-                     ) -> tuple[PrnOrder | None, datetime | None, list[tuple[datetime, Decimal]]]:
+def _order_and_doses(order_id: int, doses_since: datetime | None) -> tuple[Any, datetime | None, list]:
     """Return the order, its discontinuation and its counted doses given after `doses_since`.
 
+    The order is a row of its columns, named as PrnOrder's attributes (not an ORM object).
     Only the order's own doses (not those of orders it replaced), and none without `doses_since`.
     """
     if doses_since is None:
-        row = db.session.execute(_ORDER, {"order_id": order_id}).first()
-        return (None, None, []) if row is None else (row[0], row[1], [])
-    rows = db.session.execute(_ORDER_AND_DOSES, {"order_id": order_id, "since": doses_since}).all()
+        rows = _ORDER(order_id=order_id)
+    else:
+        rows = _ORDER_AND_DOSES(order_id=order_id, since=doses_since)
     if not rows:
         return None, None, []
-    given = [(row[2], row[3]) for row in rows if row[2] is not None]
-    return rows[0][0], rows[0][1], given
+    given = [] if doses_since is None else [
+        (row.given_at, row.given_dose) for row in rows if row.given_at is not None]
+    return rows[0], rows[0].discontinued_at, given
 
 
-# Built once: giving a dose is the ward's most frequent PRN write, and building the statement
-# cost more than running it. Orders are never updated, so one already loaded is current.
-_ORDER = (
-    select(PrnOrder, PrnDiscontinuation.discontinued_at)
+# Prepared: giving a dose is the ward's most frequent PRN write, and SQLAlchemy's execution of
+# this read cost more than running it. Orders are never updated, so the row read is current.
+_ORDER_ROW = (
+    select(*PrnOrder.__table__.c, PrnDiscontinuation.discontinued_at)
     .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
     .where(PrnOrder.id == bindparam("order_id"))
 )
-_ORDER_AND_DOSES = _ORDER.add_columns(PrnDose.observed_at, PrnDose.dose).outerjoin(
-    PrnDose, and_(PrnDose.order_id == PrnOrder.id, PrnDose.outcome == GIVEN,
-                  PrnDose.observed_at > bindparam("since"), ~queries._retracted())
+_ORDER = PreparedSelect(_ORDER_ROW)
+_ORDER_AND_DOSES = PreparedSelect(
+    _ORDER_ROW.add_columns(PrnDose.observed_at.label("given_at"), PrnDose.dose.label("given_dose"))
+    .outerjoin(PrnDose, and_(PrnDose.order_id == PrnOrder.id, PrnDose.outcome == GIVEN,
+                             PrnDose.observed_at > bindparam("since"), ~queries._retracted()))
 )
 
 
@@ -298,7 +302,7 @@ def _last_counted(order_ids: Sequence[int], before: datetime) -> tuple[datetime,
     return None if row is None else (row.observed_at, row.display_name)
 
 
-def refusal_message(rule: str, *, order: PrnOrder, next_eligible_at: datetime | None, zone,
+def refusal_message(rule: str, *, order: Any, next_eligible_at: datetime | None, zone,
                     last: tuple[datetime, str] | None = None, detail: str = "") -> str:
     """Say which rule a dose breaks and when a dose becomes possible, in the unit's time."""
     words = prn.RULE_LABELS[rule]
@@ -399,8 +403,6 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     entries.stamp(record, by=by, admission=admission, idempotency_key=idempotency_key, supersedes=None,
                   reason=None)
     entries.insert(record)
-    # The caller reads the drug and unit from it; the order is already loaded and locked.
-    record.order = order
     audit.record(
         "create", user=by, object_type=PrnDose.kind, object_id=record.id, patient_id=admission.patient_id,
         clinical_at=given_at,
@@ -421,14 +423,15 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     return record
 
 
-def _decide(order: PrnOrder, stopped_at: datetime | None, own_doses: list[tuple[datetime, Decimal]],
+def _decide(order: Any, stopped_at: datetime | None, own_doses: list[tuple[datetime, Decimal]],
             admission: Admission, given_at: datetime, dose: Decimal,
             prompting: Assessment | None) -> tuple[str | None, datetime | None, str]:
     """Return the first rule the dose breaks (limits, then threshold, then hold), when next possible."""
     stop = queries.order_stop(order, stopped_at)
-    limits = prn.Order(dose=order.dose, min_interval=order.min_interval, max_doses_24h=order.max_doses_24h,
-                       max_amount_24h=order.max_amount_24h, starts_at=order.starts_at, stops_at=stop)
-    # Doses under the orders this one replaced count too; the order's own came with the lock read.
+    limits = prn.Order(dose=order.dose, min_interval=timedelta(minutes=order.min_interval_minutes),
+                       max_doses_24h=order.max_doses_24h, max_amount_24h=order.max_amount_24h,
+                       starts_at=order.starts_at, stops_at=stop)
+    # Doses under the orders this one replaced count too; the order's own came with its read.
     given = own_doses if order.supersedes_id is None else queries.counted_doses(
         _chain(order), since=given_at - queries.LOOKBACK)
     decision = prn.check(limits, given, given_at, dose)
