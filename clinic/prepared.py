@@ -141,8 +141,10 @@ class PreparedSelect:
 
     def __call__(self, **values) -> list:
         """Run the statement with these parameters (name -> value) and return every row."""
-        connection = db.session.connection()
-        dialect = connection.dialect
+        [rows] = select_together((self, values))
+        return rows
+
+    def _bind(self, dialect: Dialect, values: dict[str, Any]):
         sql, steps, positional = self._compiled.get(dialect.name) or self._compile(dialect)
         params = []
         for name, process, fixed in steps:
@@ -150,7 +152,9 @@ class PreparedSelect:
             params.append(value if process is None else process(value))
         if not positional:
             params = dict(zip((name for name, _, _ in steps), params, strict=True))
-        rows, type_codes = _execute(connection, sql, params, every_row=True)
+        return sql, params
+
+    def _read(self, dialect: Dialect, rows: list, type_codes: list) -> list:
         readers = self._readers.get(dialect.name)
         if readers is None:
             readers = self._readers[dialect.name] = [
@@ -162,9 +166,46 @@ class PreparedSelect:
                 for row in rows]
 
 
+def select_together(*calls: tuple[PreparedSelect, dict[str, Any]]) -> list[list]:
+    """Run PreparedSelects one after another and return each one's rows.
+
+    On PostgreSQL they share one round trip (psycopg's pipeline mode). Each still starts once the
+    one before has finished, with a snapshot of its own under READ COMMITTED: a read sent after a
+    row lock sees what the lock's previous holder committed.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    statements = [select._bind(dialect, values) for select, values in calls]
+    results = _execute_all(connection, statements)
+    return [select._read(dialect, rows, type_codes)
+            for (select, _), (rows, type_codes) in zip(calls, results, strict=True)]
+
+
 def _first_value(connection, sql: str, params, *, results: int = 1):
     rows, _ = _execute(connection, sql, params, results=results)
     return rows[0][0] if rows else None
+
+
+def _execute_all(connection, statements: list[tuple[str, Any]]) -> list[tuple[list, list]]:
+    """Run statements in order, returning each one's rows and type codes; in one round trip on PostgreSQL."""
+    dialect = connection.dialect
+    if len(statements) == 1 or dialect.name != "postgresql":
+        return [_execute(connection, sql, params, every_row=True) for sql, params in statements]
+    driver = connection.connection.driver_connection
+    cursors = [driver.cursor() for _ in statements]
+    try:
+        with driver.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)
+        return [(cursor.fetchall(), [column[1] for column in cursor.description]) for cursor in cursors]
+    except dialect.loaded_dbapi.Error as error:
+        sql = "; ".join(sql for sql, _ in statements)
+        raise exc.DBAPIError.instance(
+            sql, [params for _, params in statements], error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def _execute(connection, sql: str, params, *, results: int = 1, every_row: bool = False

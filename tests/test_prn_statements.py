@@ -18,7 +18,7 @@ EXPECTED = 2
 #: Statements on the driver's cursor (clinic.prepared), which engine events do not see: the order
 #: with its discontinuation and the doses that count (one statement), the dose's INSERT (returning
 #: the stored row, so its content hash needs no read-back), the audit chain's tail and the audit
-#: INSERT; on PostgreSQL also the admission's row lock, before the order is read.
+#: INSERT; on PostgreSQL also the admission's row lock, sent with the order's read in one round trip.
 EXPECTED_PREPARED = {"sqlite": 4, "postgresql": 5}
 
 
@@ -29,13 +29,20 @@ def statements_of(request, monkeypatch) -> tuple[list[str], list[str]]:
     def on_execute(_conn, _cursor, statement, *_args):
         seen.append(statement)
 
-    execute = prepared._execute
+    execute, execute_all = prepared._execute, prepared._execute_all
 
     def counted(connection, sql, params, **kwargs):
         prepared_seen.append(sql)
         return execute(connection, sql, params, **kwargs)
 
+    def counted_all(connection, statements):
+        if connection.dialect.name == "postgresql" and len(statements) > 1:
+            # Pipelined, in one round trip, not through _execute.
+            prepared_seen.extend(sql for sql, _ in statements)
+        return execute_all(connection, statements)
+
     monkeypatch.setattr(prepared, "_execute", counted)
+    monkeypatch.setattr(prepared, "_execute_all", counted_all)
     event.listen(db.engine, "before_cursor_execute", on_execute)
     try:
         response = request()

@@ -32,7 +32,7 @@ from clinic.models import (
     VitalSigns,
 )
 from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, SIDE_EFFECTS
-from clinic.prepared import PreparedSelect
+from clinic.prepared import PreparedSelect, select_together
 from clinic.prn import queries
 from clinic.scoring import prn
 from clinic.timefmt import local_time
@@ -233,16 +233,23 @@ _LOCK_ADMISSION = PreparedSelect(
 )
 
 
-def _order_and_doses(order_id: int, doses_since: datetime | None) -> tuple[Any, datetime | None, list]:
-    """Return the order, its discontinuation and its counted doses given after `doses_since`.
+def _locked_order_and_doses(admission_id: int, order_id: int, doses_since: datetime | None
+                            ) -> tuple[Any, datetime | None, list]:
+    """Lock the admission as `lock_admission` does, then read the order and the doses that count.
 
-    The order is a row of its columns, named as PrnOrder's attributes (not an ORM object).
-    Only the order's own doses (not those of orders it replaced), and none without `doses_since`.
+    Returns the order (a row of its columns, named as PrnOrder's attributes), its discontinuation
+    and its own counted doses given after `doses_since` (not those of orders it replaced; none
+    without `doses_since`).
     """
     if doses_since is None:
-        rows = _ORDER(order_id=order_id)
+        read = (_ORDER, {"order_id": order_id})
     else:
-        rows = _ORDER_AND_DOSES(order_id=order_id, since=doses_since)
+        read = (_ORDER_AND_DOSES, {"order_id": order_id, "since": doses_since})
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The lock and the read after it in one round trip (see lock_admission).
+        _, rows = select_together((_LOCK_ADMISSION, {"id": admission_id}), read)
+    else:
+        [rows] = select_together(read)
     if not rows:
         return None, None, []
     given = [] if doses_since is None else [
@@ -340,9 +347,8 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     A form submitted twice is caught by the unique idempotency key at INSERT (IntegrityError), or,
     when the first submission's dose now makes this one too soon, before the refusal.
     """
-    lock_admission(admission.id)
     since = given_at - queries.LOOKBACK if outcome == GIVEN and given_at is not None else None
-    order, stopped_at, own_doses = _order_and_doses(order_id, since)
+    order, stopped_at, own_doses = _locked_order_and_doses(admission.id, order_id, since)
     if order is None or order.admission_id != admission.id:
         raise ChartingError("That order is not on this patient's chart.")
     entries.check_can_chart(admission)
