@@ -81,6 +81,13 @@ def content_digest(row: dict[str, Any]) -> str:
 
 
 _BY_ID: dict[str, Any] = {}
+#: Attribute of an entry holding its row as the INSERT's RETURNING gave it back (`keep_stored`).
+_STORED = "_stored_row"
+
+
+def keep_stored(entry: Any, row: dict[str, Any]) -> None:
+    """Keep the row the database returned for `entry`'s INSERT, so `stamp` needs no read-back."""
+    setattr(entry, _STORED, row)
 
 
 def stamp(entry: Any) -> str:
@@ -88,10 +95,14 @@ def stamp(entry: Any) -> str:
 
     Read back rather than taken from the object, so the hash covers exactly what was stored
     (defaults filled in, times as the column keeps them) and `verify` reads it the same way.
+    A row its INSERT returned (`keep_stored`) is such a read, made in the same statement.
     """
     name = entry.__table__.name
     if name not in HASHED_TABLES:
         raise ValueError(f"{name} is not in content_hash.HASHED_TABLES")
+    stored = getattr(entry, _STORED, None)
+    if stored is not None and stored["id"] == entry.id:
+        return stamp_row(name, stored)
     statement = _BY_ID.get(name)
     if statement is None:
         table = _table(name)

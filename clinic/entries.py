@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, text
 from sqlalchemy.orm import aliased
 
-from clinic import audit
+from clinic import audit, content_hash
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import Admission, EntryRetraction, User
@@ -154,9 +154,12 @@ def insert(entry: ClinicalEntry) -> None:
 
     Charting a set is the most frequent write on the ward, and the unit of work's flush cost
     more than the rest of the request's SQL (bench/). The entry comes back transient: read its
-    columns, not its relationships.
+    columns, not its relationships. The row the INSERT returns is kept for its content hash,
+    which then costs no second read.
     """
-    entry.id = _INSERTS[type(entry)](entry.__dict__)
+    row = _INSERTS[type(entry)].stored(entry.__dict__)
+    entry.id = row["id"]
+    content_hash.keep_stored(entry, row)
 
 
 def stamp(entry: ClinicalEntry, *, by: User, admission: Admission, idempotency_key: str,

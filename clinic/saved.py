@@ -1,6 +1,6 @@
 """Say what a save stored and for whom, in one wording: "Vitals saved for WALKER, Jade, NEWS2 3 low."
 
-Charting saves (vitals, scales, notes, escalations) do not use the session's flash, so a save does
+Charting saves (vitals, scales, notes, escalations, PRN doses) do not use the session's flash, so a save does
 not re-sign the session cookie: the redirect names the saved entry (`?saved=vitals-12`, no patient
 data in the address) and the page it lands on says what was saved, for the user who saved it.
 """
@@ -15,11 +15,12 @@ from flask_login import current_user
 
 from clinic.db import utc_now
 from clinic.extensions import db
-from clinic.models import Admission, Assessment, Escalation, NursingNote, VitalSigns
+from clinic.models import Admission, Assessment, Escalation, NursingNote, PrnDose, VitalSigns
 from clinic.scoring.due import PROTOCOL_LABELS
 
 #: Which entries the landing page may describe, by the name the redirect gives them.
-_KINDS = {"vitals": VitalSigns, "assessment": Assessment, "note": NursingNote, "escalation": Escalation}
+_KINDS = {"vitals": VitalSigns, "assessment": Assessment, "note": NursingNote, "escalation": Escalation,
+          "prn_dose": PrnDose}
 #: A notice is shown only this long after the save, so an old link says nothing.
 _FRESH = timedelta(minutes=15)
 
@@ -65,7 +66,24 @@ def describe(entry) -> tuple[str, str | None]:
         return "Note", None
     if isinstance(entry, Escalation):
         return "Escalation", "record who you told and their response below"
+    if isinstance(entry, PrnDose):
+        return "PRN dose", _dose_result(entry)
     raise TypeError(f"no save wording for {type(entry).__name__}")
+
+
+def _dose_result(dose: PrnDose) -> str:
+    order = dose.order
+    if dose.outcome != "given":
+        return f"{order.drug} {dose.outcome}"
+    words = (
+        f"{order.drug} {format(dose.dose.normalize(), 'f')} {order.dose_unit} given, effect reassessment "
+        f"due {dose.effect_due_at.astimezone(dose.admission.unit.zone):%H:%M}"
+    )
+    if dose.override_rule:
+        words += "; recorded as an OVERRIDE"
+    if dose.breach_rule:
+        words += "; recorded as a LIMIT BREACH and escalated"
+    return words
 
 
 def mark(location: str, entry) -> str:

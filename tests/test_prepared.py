@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from clinic.db import utc_now
 from clinic.extensions import db
-from clinic.models import VitalSigns
-from clinic.prepared import PreparedInsert, PreparedScalar
+from clinic.models import Admission, PrnDose, PrnOrder, VitalSigns
+from clinic.prepared import PreparedInsert, PreparedScalar, PreparedSelect, select_together
+from tests.prn_helpers import make_order
 
 
 def test_insert_converts_values_and_applies_column_defaults(make_admission, make_user):
@@ -71,7 +73,28 @@ def test_scalar_reads_the_first_value_or_none(app):
 
 
 def test_a_table_with_a_server_default_is_refused():
-    from clinic.models import Admission
-
     with pytest.raises(ValueError, match="server default"):
         PreparedInsert(Admission.__table__)
+
+
+def test_stored_row_and_prepared_reads_match_a_core_select(make_admission, make_user):
+    """The content hash is taken from `stored`, and the dose's limits from PreparedSelect rows."""
+    admission, nurse = make_admission(), make_user("nurse")
+    order = make_order(admission, make_user("physician"), max_amount_24h=Decimal("4.5"))
+    table = PrnDose.__table__
+    stored = PreparedInsert(table).stored({
+        "admission_id": admission.id, "recorded_by_id": nurse.id, "observed_at": utc_now(),
+        "idempotency_key": uuid.uuid4().hex, "order_id": order.id, "dose": Decimal("0.5"),
+        "route": "oral", "outcome": "given", "reason": "Tremor", "effect_due_at": utc_now(),
+    })
+    read = dict(db.session.execute(select(table).where(table.c.id == stored["id"])).mappings().one())
+    assert stored == read and stored["dose"] == Decimal("0.5") and stored["observed_at"].tzinfo
+
+    orders = PrnOrder.__table__
+    by_id = PreparedSelect(select(orders).where(orders.c.id == bindparam("id")))
+    lock = PreparedSelect(select(Admission.id).where(Admission.id == bindparam("id")).with_for_update())
+    locked, [row] = select_together((lock, {"id": admission.id}), (by_id, {"id": order.id}))
+    assert locked == [(admission.id,)]
+    assert tuple(row) == tuple(db.session.execute(select(orders).where(orders.c.id == order.id)).one())
+    assert row.max_amount_24h == Decimal("4.5") and row.starts_at.tzinfo is not None
+    db.session.rollback()

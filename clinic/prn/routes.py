@@ -27,6 +27,7 @@ from clinic.routing import (
     id_arg,
     local_now,
     safe_next,
+    saved,
 )
 from clinic.saved import flash_saved
 from clinic.scoring import prn
@@ -273,10 +274,6 @@ def give(admission_id: int, order_id: int):
                 override_reason=form.override_reason.data,
                 breach_reason=form.breach_reason.data,
             )
-            message = _given_message(dose, dose.order, admission)
-            # Read before the commit: loaded after it, the patient would open a second
-            # transaction (on SQLite a second write lock) just to word the message.
-            patient = admission.patient
             db.session.commit()
         except services.DoseRefused as error:
             db.session.rollback()
@@ -296,8 +293,10 @@ def give(admission_id: int, order_id: int):
             flash("This dose was already charted; it has not been charted twice.", "info")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
         else:
-            flash_saved("PRN dose", patient, message)
-            return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
+            # The page it lands on says what was saved (clinic.saved): flashed, the message
+            # re-signed the session cookie on every dose.
+            return saved(form.idempotency_key.data,
+                         safe_next(url_for("admissions.chart", admission_id=admission.id)), dose)
     order = _order_or_404(admission, order_id)
     form.prompting_assessment_id.choices = [(0, "None")] + _recent_assessments(admission, now)
     standing = next((o for o in queries.active_orders([admission.id], now) if o.id == order.id), None)
@@ -311,20 +310,6 @@ def give(admission_id: int, order_id: int):
         override_allowed=admission.unit.prn_override_allowed,
         now=now,
     ), (422 if request.method == "POST" else 200)
-
-
-def _given_message(dose: PrnDose, order: PrnOrder, admission: Admission) -> str:
-    if dose.outcome != "given":
-        return f"{order.drug} {dose.outcome}"
-    words = (
-        f"{order.drug} {_plain(dose.dose)} {order.dose_unit} given, effect reassessment due "
-        f"{dose.effect_due_at.astimezone(admission.unit.zone):%H:%M}"
-    )
-    if dose.override_rule:
-        words += "; recorded as an OVERRIDE"
-    if dose.breach_rule:
-        words += "; recorded as a LIMIT BREACH and escalated"
-    return words
 
 
 @bp.route("/admissions/<int:admission_id>/prn/doses/<int:dose_id>/effect", methods=["GET", "POST"])

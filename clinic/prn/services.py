@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from clinic import audit, entries
 from clinic.db import utc_now
@@ -31,6 +32,7 @@ from clinic.models import (
     VitalSigns,
 )
 from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, SIDE_EFFECTS
+from clinic.prepared import PreparedSelect, select_together
 from clinic.prn import queries
 from clinic.scoring import prn
 from clinic.timefmt import local_time
@@ -142,7 +144,7 @@ def create_order(*, by: User, admission: Admission, data: OrderInput, idempotenc
         if supersedes.admission_id != admission.id:
             raise ChartingError("That order belongs to another admission.")
         # Held until commit, so a dose given on the old order at this moment is decided before or after.
-        lock_order(supersedes.id)
+        lock_admission(admission.id)
         if not is_active(supersedes, utc_now()):
             raise ChartingError("That order has already stopped; write a new order instead.")
         if not (reason or "").strip():
@@ -194,7 +196,7 @@ def discontinue(*, by: User, order: PrnOrder, reason: str) -> PrnDiscontinuation
     """End an order now, with the reason; it stays on the chart."""
     if not (reason or "").strip():
         raise ChartingError("Give the reason for discontinuing.", "reason")
-    lock_order(order.id)
+    lock_admission(order.admission_id)
     if not is_active(order, utc_now()):
         raise ChartingError("This order has already stopped.")
     return _discontinue(by=by, order=order, reason=reason.strip(), at=utc_now())
@@ -213,48 +215,61 @@ def _discontinue(*, by: User, order: PrnOrder, reason: str, at: datetime) -> Prn
     return row
 
 
-def lock_order(order_id: int) -> tuple[PrnOrder | None, datetime | None]:
-    """Return the order and its discontinuation, with its admission's row locked (PostgreSQL).
+def lock_admission(admission_id: int) -> None:
+    """Hold the admission's row until the transaction ends (PostgreSQL), so its PRN writes take turns.
 
     The lock is on the admission, not the order: the app's database role may not lock rows of the
     append-only order table (FOR UPDATE needs UPDATE rights, clinic.db_roles), and one lock per
     patient also serialises a change of order against a dose given under the order it replaces.
+    SQLite needs none: its transactions here begin IMMEDIATE (clinic.db), which serialises writers.
+    Whatever is read after it, in statements of their own, sees what the previous holder committed.
     """
-    order, stopped_at, _ = _lock_and_read(order_id, None)
-    return order, stopped_at
+    if db.session.get_bind().dialect.name == "postgresql":
+        _LOCK_ADMISSION(id=admission_id)
 
 
-def _lock_and_read(order_id: int, doses_since: datetime | None
-                   ) -> tuple[PrnOrder | None, datetime | None, list[tuple[datetime, Decimal]]]:
-    """Lock the order's admission, then return the order, its discontinuation and its counted doses.
+_LOCK_ADMISSION = PreparedSelect(
+    select(Admission.id).where(Admission.id == bindparam("id")).with_for_update()
+)
 
-    Doses are read only with `doses_since`, and only the order's own (not those of orders it
-    replaced). The reads come after the lock, in a statement of their own, so they see whatever
-    the lock's previous holder committed.
+
+def _locked_order_and_doses(admission_id: int, order_id: int, doses_since: datetime | None
+                            ) -> tuple[Any, datetime | None, list]:
+    """Lock the admission as `lock_admission` does, then read the order and the doses that count.
+
+    Returns the order (a row of its columns, named as PrnOrder's attributes), its discontinuation
+    and its own counted doses given after `doses_since` (not those of orders it replaced; none
+    without `doses_since`).
     """
-    # One round trip finds and locks the admission; order rows are never updated, so the join is safe.
-    admission_id = db.session.scalar(
-        select(Admission.id).join(PrnOrder, PrnOrder.admission_id == Admission.id)
-        .where(PrnOrder.id == order_id).with_for_update(of=Admission)
-    )
-    if admission_id is None:
-        return None, None, []
-    query = (select(PrnOrder, PrnDiscontinuation.discontinued_at)
-             .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
-             .where(PrnOrder.id == order_id)
-             .execution_options(populate_existing=True))
     if doses_since is None:
-        row = db.session.execute(query).first()
-        return (None, None, []) if row is None else (row[0], row[1], [])
-    rows = db.session.execute(
-        query.add_columns(PrnDose.observed_at, PrnDose.dose)
-        .outerjoin(PrnDose, and_(PrnDose.order_id == PrnOrder.id, PrnDose.outcome == GIVEN,
-                                 PrnDose.observed_at > doses_since, ~queries._retracted()))
-    ).all()
+        read = (_ORDER, {"order_id": order_id})
+    else:
+        read = (_ORDER_AND_DOSES, {"order_id": order_id, "since": doses_since})
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The lock and the read after it in one round trip (see lock_admission).
+        _, rows = select_together((_LOCK_ADMISSION, {"id": admission_id}), read)
+    else:
+        [rows] = select_together(read)
     if not rows:
         return None, None, []
-    given = [(row[2], row[3]) for row in rows if row[2] is not None]
-    return rows[0][0], rows[0][1], given
+    given = [] if doses_since is None else [
+        (row.given_at, row.given_dose) for row in rows if row.given_at is not None]
+    return rows[0], rows[0].discontinued_at, given
+
+
+# Prepared: giving a dose is the ward's most frequent PRN write, and SQLAlchemy's execution of
+# this read cost more than running it. Orders are never updated, so the row read is current.
+_ORDER_ROW = (
+    select(*PrnOrder.__table__.c, PrnDiscontinuation.discontinued_at)
+    .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
+    .where(PrnOrder.id == bindparam("order_id"))
+)
+_ORDER = PreparedSelect(_ORDER_ROW)
+_ORDER_AND_DOSES = PreparedSelect(
+    _ORDER_ROW.add_columns(PrnDose.observed_at.label("given_at"), PrnDose.dose.label("given_dose"))
+    .outerjoin(PrnDose, and_(PrnDose.order_id == PrnOrder.id, PrnDose.outcome == GIVEN,
+                             PrnDose.observed_at > bindparam("since"), ~queries._retracted()))
+)
 
 
 def _chain(order: PrnOrder) -> list[int]:
@@ -294,7 +309,7 @@ def _last_counted(order_ids: Sequence[int], before: datetime) -> tuple[datetime,
     return None if row is None else (row.observed_at, row.display_name)
 
 
-def refusal_message(rule: str, *, order: PrnOrder, next_eligible_at: datetime | None, zone,
+def refusal_message(rule: str, *, order: Any, next_eligible_at: datetime | None, zone,
                     last: tuple[datetime, str] | None = None, detail: str = "") -> str:
     """Say which rule a dose breaks and when a dose becomes possible, in the unit's time."""
     words = prn.RULE_LABELS[rule]
@@ -327,13 +342,13 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
               dose: Decimal | None, route: str, reason: str, idempotency_key: str,
               prompting_assessment_id: int | None = None, override_reason: str | None = None,
               breach_reason: str | None = None) -> PrnDose:
-    """Chart a dose given, refused or held, deciding under the admission row lock.
+    """Chart a dose given, refused or held, deciding under the admission row lock (`lock_admission`).
 
     A form submitted twice is caught by the unique idempotency key at INSERT (IntegrityError), or,
     when the first submission's dose now makes this one too soon, before the refusal.
     """
     since = given_at - queries.LOOKBACK if outcome == GIVEN and given_at is not None else None
-    order, stopped_at, own_doses = _lock_and_read(order_id, since)
+    order, stopped_at, own_doses = _locked_order_and_doses(admission.id, order_id, since)
     if order is None or order.admission_id != admission.id:
         raise ChartingError("That order is not on this patient's chart.")
     entries.check_can_chart(admission)
@@ -394,8 +409,6 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     entries.stamp(record, by=by, admission=admission, idempotency_key=idempotency_key, supersedes=None,
                   reason=None)
     entries.insert(record)
-    # The caller reads the drug and unit from it; the order is already loaded and locked.
-    record.order = order
     audit.record(
         "create", user=by, object_type=PrnDose.kind, object_id=record.id, patient_id=admission.patient_id,
         clinical_at=given_at,
@@ -416,14 +429,15 @@ def give_dose(*, by: User, admission: Admission, order_id: int, given_at: dateti
     return record
 
 
-def _decide(order: PrnOrder, stopped_at: datetime | None, own_doses: list[tuple[datetime, Decimal]],
+def _decide(order: Any, stopped_at: datetime | None, own_doses: list[tuple[datetime, Decimal]],
             admission: Admission, given_at: datetime, dose: Decimal,
             prompting: Assessment | None) -> tuple[str | None, datetime | None, str]:
     """Return the first rule the dose breaks (limits, then threshold, then hold), when next possible."""
     stop = queries.order_stop(order, stopped_at)
-    limits = prn.Order(dose=order.dose, min_interval=order.min_interval, max_doses_24h=order.max_doses_24h,
-                       max_amount_24h=order.max_amount_24h, starts_at=order.starts_at, stops_at=stop)
-    # Doses under the orders this one replaced count too; the order's own came with the lock read.
+    limits = prn.Order(dose=order.dose, min_interval=timedelta(minutes=order.min_interval_minutes),
+                       max_doses_24h=order.max_doses_24h, max_amount_24h=order.max_amount_24h,
+                       starts_at=order.starts_at, stops_at=stop)
+    # Doses under the orders this one replaced count too; the order's own came with its read.
     given = own_doses if order.supersedes_id is None else queries.counted_doses(
         _chain(order), since=given_at - queries.LOOKBACK)
     decision = prn.check(limits, given, given_at, dose)
