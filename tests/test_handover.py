@@ -189,6 +189,28 @@ def test_a_suicide_screen_reads_as_its_risk_not_as_an_incomplete_scale(client, a
     assert "Suicide-risk screen: risk low; a yes: clinician review needed" in text
 
 
+def test_hours_since_last_use_per_withdrawal_relevant_substance(client, auth, clock, make_unit,
+                                                                make_admission, make_user):
+    # As on the board: admitted 8 h 30 min ago (the half hour absorbs the fixed clock's seconds),
+    # alcohol last used 72 h before (80 h now), benzodiazepines 52 h before (60 h), cannabis 2 h
+    # ago, which has no withdrawal scale here and is not primary.
+    unit = utc_unit(make_unit, clock)
+    admission = make_admission(unit=unit, by=make_user("charge_nurse"), hours_ago=8.5,
+                               protocols=("vitals", "ciwa_ar", "ciwa_b"),
+                               substances=(("alcohol", 72), ("cannabis", -6), ("benzodiazepines", 52)))
+    auth.login_as("nurse")
+    page = client.get(f"/units/{unit.id}/handover?shift=current").get_data(as_text=True)
+    pdf = "\n".join(pdf_pages(client.get(f"/units/{unit.id}/handover.pdf?shift=current").data))
+    for text in (" ".join(page.split()), " ".join(pdf.split())):
+        assert "Day 1, Alcohol 80 h since last use · Benzodiazepines 60 h since last use." in text
+        # Not the newest use of any substance, which read as if the withdrawal began 2 h ago.
+        assert "Day 1, 2 h since last use" not in text
+        # Each substance is still listed with its own hours.
+        assert "Cannabis (2 h since last use)" in text
+    chart = client.get(f"/admissions/{admission.id}").get_data(as_text=True)
+    assert "Alcohol 80 h since last use · Benzodiazepines 60 h since last use" in chart
+
+
 def test_sign_stores_the_pdf_and_reprints_it_identically(client, auth, ward, audit_events, monkeypatch):
     from clinic.db import utc_now
 

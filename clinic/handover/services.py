@@ -43,6 +43,7 @@ from clinic.models.monitoring import SAFETY_ACTIVITIES
 from clinic.models.patient import PROTOCOL_SHORT
 from clinic.monitoring.queries import CurrentAdmission, current_admissions, latest_scores
 from clinic.monitoring.services import definition_for, due_for, recent_for
+from clinic.safety.cells import since_use_text
 from clinic.scoring import due, severity
 from clinic.scoring.shifts import ShiftInstance
 
@@ -79,7 +80,8 @@ class PatientHandover:
     allergies: str
     substances: list[str]
     detox_day: int
-    hours_since_last_use: int | None
+    #: Hours since last use of the primary substance and of each with an active scale, in words.
+    since_use: str
     protocols: list[str]
     observation_level: str
     attending: str | None
@@ -542,13 +544,12 @@ def _patient_block(h: Handover, a: CurrentAdmission, *, as_of, trends, entries, 
     prn_lines, prn_next, prn_gaps = prn if prn is not None else ([], [], [])
     gaps.extend(prn_gaps)
     gaps.sort(key=lambda line: line.at or as_of)
-    hours = a.hours_since_last_use(as_of)
     return PatientHandover(
         admission_id=a.id, patient_id=a.patient_id, bed=a.bed.label, name=a.patient.display_name,
         mrn=a.patient.mrn, age=a.patient.age_on(as_of.astimezone(h.zone).date()),
         sex=a.patient.sex, allergies=a.patient.allergies or "Not recorded",
         substances=[_substance(s, as_of) for s in a.substances], detox_day=a.detox_day(as_of),
-        hours_since_last_use=hours, protocols=[PROTOCOL_SHORT.get(p, p) for p in a.protocols],
+        since_use=since_use_text(a, as_of), protocols=[PROTOCOL_SHORT.get(p, p) for p in a.protocols],
         observation_level=due.OBSERVATION_LEVELS.get(a.observation_level, a.observation_level),
         attending=attending, risk_flags=risk_flags, suggested=suggested, adjusted=adjusted,
         vitals=_news2_line(h, trends, latest), scales=_scale_lines(scales), prn=prn_lines, prn_next=prn_next,
