@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from clinic.db import in_list
 from clinic.entries import current_filter
 from clinic.escalations.services import open_filter
 from clinic.extensions import db
@@ -103,7 +104,7 @@ def nth_latest_ids(
             for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
         ]
         _LADDERS[name] = keys, select(Admission.id, *columns).where(
-            Admission.id.in_(bindparam("admission_ids", expanding=True)))
+            in_list(Admission.id, "admission_ids"))
     keys, statement = _LADDERS[name]
     rows = db.session.execute(statement, {"admission_ids": list(admission_ids), **(params or {})})
     return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}

@@ -10,6 +10,7 @@ from sqlalchemy import Integer, bindparam, literal_column, select, true, union_a
 from sqlalchemy.orm import aliased, selectinload
 
 from clinic import audit
+from clinic.db import in_list
 from clinic.entries import current_filter
 from clinic.extensions import db
 from clinic.models import (
@@ -50,7 +51,7 @@ def definition_for(unit: Unit) -> tuple[due.DueDefinition, int | None]:
 def _overrides(*columns):
     return (
         select(*columns)
-        .where(ProtocolOverride.admission_id.in_(bindparam("ids", expanding=True)))
+        .where(in_list(ProtocolOverride.admission_id, "ids"))
         .order_by(ProtocolOverride.id)
     )
 
@@ -272,7 +273,7 @@ _CHECK_TIMES_POSTGRESQL = _postgresql_check_times()
 
 
 _MISSED_NOTES = select(MissedCheckNote.admission_id, MissedCheckNote.due_at, MissedCheckNote.id).where(
-    MissedCheckNote.admission_id.in_(bindparam("ids", expanding=True)),
+    in_list(MissedCheckNote.admission_id, "ids"),
     MissedCheckNote.due_at >= bindparam("since"),
 )
 
