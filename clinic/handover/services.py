@@ -209,7 +209,9 @@ def assemble(unit: Unit, *, now: datetime, shift: ShiftInstance,
     zone = unit.zone
     definition, _version = definition_for(unit)
     recent = recent_for(ids, definition)
-    patients_due = due_for(admissions, now=as_of, shift=shift, definition=definition, recent=recent)
+    doses = prn_source.doses(ids, start=shift.starts_at, end=as_of)
+    patients_due = due_for(admissions, now=as_of, shift=shift, definition=definition, recent=recent,
+                           prn_doses=doses)
     scores = latest_scores(ids, recent)
     window = {"ids": ids, "since": shift.starts_at, "until": as_of}
     attending = _attending(ids)
@@ -219,7 +221,7 @@ def assemble(unit: Unit, *, now: datetime, shift: ShiftInstance,
     notes = _grouped(_NOTES_THIS_SHIFT, window) if ids else {}
     escalations, updates = _escalations(window) if ids else ({}, {})
     items = _items(unit, shift, ids)
-    prn = prn_source.for_handover(ids, start=shift.starts_at, end=as_of, definition=definition, zone=zone)
+    prn = prn_source.for_handover(ids, doses, start=shift.starts_at, end=as_of, zone=zone)
     handover = Handover(unit.id, unit.name, zone, shift, as_of, paper_size(unit), [], None, [],
                         single_patient=admission_id is not None)
     for admission in admissions:

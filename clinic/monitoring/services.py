@@ -143,10 +143,16 @@ class PatientDue:
 
 
 def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, shift: ShiftInstance,
-            definition: due.DueDefinition, recent: Recent | None = None) -> dict[int, PatientDue]:
+            definition: due.DueDefinition, recent: Recent | None = None,
+            prn_doses: list[prn_queries.DoseRow] | None = None) -> dict[int, PatientDue]:
     """Return what is due per admission: protocol reassessments and safety checks this shift.
 
-    Pass `recent` when the page has already fetched it (the board shows the same scores).
+    Pass `recent` when the page has already fetched it (the board shows the same scores), and
+    `prn_doses` when it has read the PRN doses given up to `now` (clinic.prn.queries.doses_for):
+    the doses treating a scale and the effects still to reassess are then taken from them, so
+    only follow-ups of those doses are listed. They must reach back a day before `now`; the
+    handover's reach back a day before its shift, which holds every follow-up not yet overdue
+    (an order's reassessment is at most 24 h after a dose, clinic.prn.forms.BOUNDS).
     """
     ids = [a.id for a in admissions]
     history = histories(ids, recent or recent_for(ids, definition))
@@ -154,8 +160,12 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     check_times, last_checks = _checks_since(admissions, shift)
     notes = _missed_notes(ids, shift)
     # A dose for a scale brings that scale's reassessment forward where the rules say so (COWS).
-    treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
-    follow_ups = prn_queries.open_follow_ups(ids)
+    if prn_doses is None:
+        treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
+        follow_ups = prn_queries.open_follow_ups(ids)
+    else:
+        treated = prn_queries.treated_times_among(prn_doses, now - timedelta(days=1))
+        follow_ups = prn_queries.open_follow_ups_among(prn_doses)
     flags = flags_by_admission(ids)
     facts = safety_facts(admissions, now=now, shift=shift)
     result = {}
