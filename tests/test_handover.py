@@ -448,6 +448,36 @@ def test_queries_per_handover_do_not_grow_with_beds_or_history(client, auth, war
     assert count() == before
 
 
+def test_a_corrected_or_retracted_entry_leaves_its_section(client, auth, ward):
+    from clinic.models import SafetyCheck
+
+    now, charge = ward["now"], ward["charge"]
+
+    def note(text, supersedes=None):
+        row = NursingNote(observed_at=now - timedelta(minutes=50), text=text)
+        entries.stamp(row, by=charge, admission=ward["alcohol"], idempotency_key=uuid.uuid4().hex,
+                      supersedes=supersedes, reason="wrong time" if supersedes else None)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    note("Corrected: settled after the 02:00 dose", supersedes=note("Original wording"))
+    check = SafetyCheck(observed_at=now - timedelta(minutes=40), location="bedroom", activity="agitated",
+                        concern="Pacing, shouting")
+    entries.stamp(check, by=charge, admission=ward["ketamine"], idempotency_key=uuid.uuid4().hex,
+                  supersedes=None, reason=None)
+    db.session.add(check)
+    db.session.commit()
+    auth.login_as("nurse")
+    url = f"/units/{ward['unit'].id}/handover?shift=current"
+    page = client.get(url).get_data(as_text=True)
+    assert "Corrected: settled after the 02:00 dose" in page and "Original wording" not in page
+    assert "concern: Pacing, shouting" in page
+    entries.retract(by=charge, entry=db.session.get(SafetyCheck, check.id), reason="wrong patient")
+    db.session.commit()
+    assert "Pacing, shouting" not in client.get(url).get_data(as_text=True)
+
+
 def test_typed_text_stays_text_on_the_page(client, auth, ward):
     note = NursingNote(observed_at=ward["now"] - timedelta(minutes=5),
                        text='<script>alert("x")</script> calm')

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Integer, Row, bindparam, or_, select, true
+from sqlalchemy.orm import aliased
 
 from clinic.assessments.services import SCREEN
+from clinic.db import in_list
 from clinic.duelist.services import PRN_EFFECT, SAFETY_CHECK, SAFETY_ITEMS, patient_entries
 from clinic.entries import current_filter
 from clinic.extensions import db
@@ -41,7 +43,7 @@ from clinic.models import (
 from clinic.models.charting import from_tenths
 from clinic.models.monitoring import SAFETY_ACTIVITIES
 from clinic.models.patient import PROTOCOL_SHORT
-from clinic.monitoring.queries import CurrentAdmission, current_admissions, latest_scores
+from clinic.monitoring.queries import CurrentAdmission, current_admissions, latest_scores, unnested
 from clinic.monitoring.services import definition_for, due_for, recent_for
 from clinic.safety.cells import since_use_text
 from clinic.scoring import due, severity
@@ -216,9 +218,9 @@ def assemble(unit: Unit, *, now: datetime, shift: ShiftInstance,
     window = {"ids": ids, "since": shift.starts_at, "until": as_of}
     attending = _attending(ids)
     latest_vitals = _latest_vitals(recent, ids)
-    scales = _grouped(_SCALES_THIS_SHIFT, window) if ids else {}
-    checks = _grouped(_CHECKS_THIS_SHIFT, window) if ids else {}
-    notes = _grouped(_NOTES_THIS_SHIFT, window) if ids else {}
+    scales = _shift_rows(_SCALES_THIS_SHIFT, window) if ids else {}
+    checks = _shift_rows(_CHECKS_THIS_SHIFT, window) if ids else {}
+    notes = _shift_rows(_NOTES_THIS_SHIFT, window) if ids else {}
     escalations, updates = _escalations(window) if ids else ({}, {})
     items = _items(unit, shift, ids)
     prn = prn_source.for_handover(ids, doses, start=shift.starts_at, end=as_of, zone=zone)
@@ -247,45 +249,64 @@ def assemble(unit: Unit, *, now: datetime, shift: ShiftInstance,
 # --- queries: each covers every admission of the unit, bounded by the shift ------------------------
 
 _ATTENDING = (select(Admission.id, User.display_name).join(User, User.id == Admission.attending_physician_id)
-              .where(Admission.id.in_(bindparam("ids", expanding=True))))
+              .where(in_list(Admission.id, "ids")))
 
 
 def _attending(ids: list[int]) -> dict[int, str]:
     return dict(db.session.execute(_ATTENDING, {"ids": ids}).all()) if ids else {}
 
 
-_VITALS_BY_ID = select(VitalSigns).where(VitalSigns.id.in_(bindparam("ids", expanding=True)))
+# Plain rows of the values the line shows, not VitalSigns objects.
+_VITALS_BY_ID = select(
+    VitalSigns.admission_id, VitalSigns.observed_at, VitalSigns.is_late, VitalSigns.respiratory_rate,
+    VitalSigns.spo2, VitalSigns.on_oxygen, VitalSigns.systolic_bp, VitalSigns.diastolic_bp,
+    VitalSigns.heart_rate, VitalSigns.temperature_tenths, VitalSigns.consciousness,
+).where(in_list(VitalSigns.id, "ids"))
 
 
-def _latest_vitals(recent, ids: list[int]) -> dict[int, VitalSigns]:
+def _latest_vitals(recent, ids: list[int]) -> dict[int, Row]:
     wanted = [row.id for aid in ids if (row := recent.entry(aid, ("news2", 0))) is not None]
     if not wanted:
         return {}
-    return {v.admission_id: v for v in db.session.scalars(_VITALS_BY_ID, {"ids": wanted})}
+    return {v.admission_id: v for v in db.session.execute(_VITALS_BY_ID, {"ids": wanted})}
 
 
-def _in_shift(model):
-    return (model.admission_id.in_(bindparam("ids", expanding=True)), current_filter(model),
-            model.observed_at >= bindparam("since"), model.observed_at < bindparam("until"))
+def _this_shift(model, *names: str, author: bool = False) -> dict[str, object]:
+    """Return, per database, the statement reading the shift's current rows of `model` for the
+    admissions "ids" (oldest first), with the columns `names` and, with `author`, who recorded
+    them ("display_name").
+
+    On PostgreSQL each admission's rows come from a walk of its (admission_id, observed_at)
+    index (LATERAL): as one statement over all admissions, PostgreSQL checked "not superseded"
+    by hashing every row the table ever held (2.7 ms of a handover at 13 thousand safety
+    checks, growing with the history), where per admission it probes the index on
+    supersedes_id for the shift's few rows. SQLite probes that index either way.
+    """
+    def rows(m, *where):
+        statement = select(m.admission_id, m.observed_at, m.id, *(getattr(m, name) for name in names))
+        if author:
+            statement = statement.add_columns(User.display_name).join(User, User.id == m.recorded_by_id)
+        return statement.where(*where, current_filter(m), m.observed_at >= bindparam("since"),
+                               m.observed_at < bindparam("until"))
+
+    sqlite = rows(model, in_list(model.admission_id, "ids")).order_by(model.observed_at, model.id)
+    wanted = unnested("ids", Integer, "wanted", "id")
+    walk = aliased(model)
+    found = rows(walk, walk.admission_id == wanted.c.id).lateral("found")
+    postgresql = (select(found).select_from(wanted).join(found, true())
+                  .order_by(found.c.observed_at, found.c.id))
+    return {"sqlite": sqlite, "postgresql": postgresql}
 
 
-_SCALES_THIS_SHIFT = (
-    select(Assessment.admission_id, Assessment.observed_at, Assessment.scale, Assessment.outcome,
-           Assessment.total, Assessment.band, Assessment.flags, Assessment.suicide_risk,
-           Assessment.unable_reason, Assessment.is_late, Assessment.suicide_review_needed)
-    .where(*_in_shift(Assessment)).order_by(Assessment.observed_at, Assessment.id)
-)
-_CHECKS_THIS_SHIFT = (
-    select(SafetyCheck.admission_id, SafetyCheck.observed_at, SafetyCheck.recorded_at, SafetyCheck.is_late,
-           SafetyCheck.backdate_reason, SafetyCheck.concern, SafetyCheck.activity)
-    .where(*_in_shift(SafetyCheck)).order_by(SafetyCheck.observed_at, SafetyCheck.id)
-)
-_NOTES_THIS_SHIFT = (
-    select(NursingNote.admission_id, NursingNote.observed_at, NursingNote.text, NursingNote.is_late,
-           User.display_name)
-    .join(User, User.id == NursingNote.recorded_by_id)
-    .where(*_in_shift(NursingNote)).order_by(NursingNote.observed_at, NursingNote.id)
-)
+_SCALES_THIS_SHIFT = _this_shift(Assessment, "scale", "outcome", "total", "band", "flags", "suicide_risk",
+                                 "unable_reason", "is_late", "suicide_review_needed")
+_CHECKS_THIS_SHIFT = _this_shift(SafetyCheck, "recorded_at", "is_late", "backdate_reason", "concern",
+                                 "activity")
+_NOTES_THIS_SHIFT = _this_shift(NursingNote, "text", "is_late", author=True)
+
+
+def _shift_rows(statements: dict[str, object], params: dict) -> dict[int, list]:
+    return _grouped(statements[db.session.get_bind().dialect.name], params)
 
 
 def _grouped(statement, params: dict) -> dict[int, list]:
@@ -297,7 +318,7 @@ def _grouped(statement, params: dict) -> dict[int, list]:
 
 _ESCALATIONS = (
     select(Escalation.id, Escalation.admission_id, Escalation.raised_at, Escalation.level, Escalation.reason)
-    .where(Escalation.admission_id.in_(bindparam("ids", expanding=True)),
+    .where(in_list(Escalation.admission_id, "ids"),
            Escalation.raised_at < bindparam("until"),
            or_(Escalation.raised_at >= bindparam("since"),
                ~select(EscalationUpdate.id).where(
@@ -308,7 +329,7 @@ _ESCALATIONS = (
 _UPDATES = (
     select(EscalationUpdate.escalation_id, EscalationUpdate.kind, EscalationUpdate.happened_at,
            EscalationUpdate.informed_who, EscalationUpdate.text)
-    .where(EscalationUpdate.escalation_id.in_(bindparam("escalation_ids", expanding=True)),
+    .where(in_list(EscalationUpdate.escalation_id, "escalation_ids"),
            EscalationUpdate.happened_at < bindparam("until"))
     .order_by(EscalationUpdate.id)
 )
@@ -345,7 +366,7 @@ def _items(unit: Unit, shift: ShiftInstance, ids: list[int]) -> dict[int, list]:
 
 # --- one patient's block --------------------------------------------------------------------------
 
-def _vitals_text(v: VitalSigns) -> str:
+def _vitals_text(v: Row) -> str:
     parts = []
     if v.respiratory_rate is not None:
         parts.append(f"RR {v.respiratory_rate}")
@@ -362,7 +383,7 @@ def _vitals_text(v: VitalSigns) -> str:
     return ", ".join(parts)
 
 
-def _news2_line(h: Handover, trends, latest: VitalSigns | None) -> list[Line]:
+def _news2_line(h: Handover, trends, latest: Row | None) -> list[Line]:
     news = trends["news2"]
     if news.latest is None or latest is None:
         return [Line(None, "No complete vitals set recorded", alert=True)]
