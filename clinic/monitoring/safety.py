@@ -25,7 +25,7 @@ from clinic.models import (
     ThiaminePrompt,
     User,
 )
-from clinic.monitoring.queries import nth_latest_ids
+from clinic.monitoring.queries import CurrentAdmission, nth_latest_ids
 from clinic.scoring import due, safety
 from clinic.scoring.shifts import ShiftInstance
 
@@ -125,8 +125,12 @@ def facts_for(admissions: list, *, now: datetime, shift: ShiftInstance) -> dict[
         for admission_id, hour_start, concern, by in db.session.execute(
                 _ATTESTED, {"ids": [a.id for a in continuous], "since": since}):
             attested[admission_id][hour_start] = Attested(concern, by)
-    # One query rather than each ORM admission's substances (the rounds page has not loaded them).
-    alcohol = set(db.session.scalars(_ALCOHOL, {"ids": ids}))
+    if all(isinstance(a, CurrentAdmission) for a in admissions):
+        # The board's, due list's and handover's plain rows carry their substances.
+        alcohol = {a.id for a in admissions if any(s.substance == "alcohol" for s in a.substances)}
+    else:
+        # One query rather than each ORM admission's substances (the rounds page has not loaded them).
+        alcohol = set(db.session.scalars(_ALCOHOL, {"ids": ids}))
     prompted = {a.id for a in admissions
                 if safety.thiamine_prompted(["alcohol"] if a.id in alcohol else [], a.protocols)}
     thiamine = {row[0]: ThiamineRow(*row[1:]) for row in db.session.execute(
