@@ -478,6 +478,33 @@ def test_a_corrected_or_retracted_entry_leaves_its_section(client, auth, ward):
     assert "Pacing, shouting" not in client.get(url).get_data(as_text=True)
 
 
+def test_unit_summary_names_this_shifts_admissions_discharges_and_transfers(client, auth, ward,
+                                                                            make_admission, monkeypatch):
+    from clinic.admissions import services as admissions
+    from clinic.db import utc_now
+
+    now, unit, charge = ward["now"], ward["unit"], ward["charge"]
+    # Admitted before this shift (10 h ago; it began 6 h ago), discharged during it.
+    leaving = make_admission(unit=unit, by=charge, family_name="Cedar", given_name="Cal", hours_ago=10)
+    admissions.discharge(by=charge, admission=leaving, discharged_at=now - timedelta(hours=1),
+                         disposition="home", note=None)
+    db.session.commit()
+    arriving = make_admission(unit=unit, by=charge, family_name="Dogwood", given_name="Dee", hours_ago=2)
+    admissions.transfer(by=charge, admission=arriving, to_bed=admissions.free_beds(unit)[0], reason=None)
+    db.session.commit()
+    bed = arriving.bed.label
+    # The move is stamped with the real time, after the fixed clock's minute.
+    monkeypatch.setattr("clinic.handover.routes.utc_now", lambda: utc_now() + timedelta(seconds=1))
+    auth.login_as("nurse")
+    page = client.get(f"/units/{unit.id}/handover?shift=current").get_data(as_text=True)
+    summary = page[page.index("Unit summary"):page.index("Overdue or missed on the unit")]
+    assert "<dt>Admitted</dt><dd>DOGWOOD, Dee</dd>" in summary
+    assert "<dt>Discharged</dt><dd>CEDAR, Cal</dd>" in summary
+    assert f"<dt>Transferred</dt><dd>DOGWOOD, Dee to bed {bed}</dd>" in summary
+    text = "\n".join(pdf_pages(client.get(f"/units/{unit.id}/handover.pdf?shift=current").data))
+    assert f"DOGWOOD, Dee to bed {bed}" in text and "CEDAR, Cal" in text
+
+
 def test_typed_text_stays_text_on_the_page(client, auth, ward):
     note = NursingNote(observed_at=ward["now"] - timedelta(minutes=5),
                        text='<script>alert("x")</script> calm')
