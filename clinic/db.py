@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import threading
+from collections import namedtuple
 from datetime import UTC, datetime
 
 from sqlalchemy import ARRAY, Boolean, DateTime, String, Text, any_, bindparam, event
@@ -81,6 +83,22 @@ def _expanded(element: InList, compiler, **kw) -> str:
 def _as_array(element: InList, compiler, **kw) -> str:
     return compiler.process(element.column == any_(bindparam(element.name, type_=ARRAY(element.column.type))),
                             **kw)
+
+
+@functools.cache
+def _row_type(keys: tuple[str, ...]) -> type:
+    return namedtuple("PlainRow", keys, rename=True)
+
+
+def plain_rows(result) -> list[tuple]:
+    """Return a result's rows as named tuples, for rows whose columns are read by name often.
+
+    SQLAlchemy 2.1's Row reads a column by name in about 0.7 µs (it first looks the name up on
+    its class), a named tuple in 0.06 µs; making one costs about 0.3 µs. Rows stay tuples, so
+    reading by position and unpacking work as before.
+    """
+    row_type = _row_type(tuple(result.keys()))
+    return [tuple.__new__(row_type, row) for row in result]
 
 
 def bounded_text(length: int) -> TypeEngine:

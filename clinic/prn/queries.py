@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import aliased
 
-from clinic.db import in_list
+from clinic.db import in_list, plain_rows
 from clinic.entries import current_filter
 from clinic.extensions import db
 from clinic.models import Assessment, EntryRetraction, PrnDiscontinuation, PrnDose, PrnEffect, PrnOrder, User
@@ -177,7 +177,7 @@ def doses_for(admission_ids: Iterable[int], start: datetime, end: datetime) -> l
             effect_due_at=row.effect_due_at, side_effects=tuple(row.side_effects or ()), is_late=row.is_late,
             recorded_at=row.recorded_at, drug_class=row.drug_class, treats_scale=row.treats_scale,
         )
-        for row in db.session.execute(_DOSES, {"ids": ids, "start": start, "end": end})
+        for row in plain_rows(db.session.execute(_DOSES, {"ids": ids, "start": start, "end": end}))
     ]
 
 
@@ -259,7 +259,7 @@ def active_orders(admission_ids: Iterable[int], at: datetime) -> list[OrderRow]:
     ids = list(admission_ids)
     if not ids:
         return []
-    every = db.session.execute(_ORDERS, {"ids": ids}).all()
+    every = plain_rows(db.session.execute(_ORDERS, {"ids": ids}))
     by_id = {order.id: order for order in every}
     active = []
     for order in every:
@@ -271,7 +271,8 @@ def active_orders(admission_ids: Iterable[int], at: datetime) -> list[OrderRow]:
     chains = {order.id: chain_ids(by_id, order) for order, _ in active}
     wanted = sorted({i for chain in chains.values() for i in chain})
     by_order = defaultdict(list)
-    for dose in db.session.execute(_COUNTED_DOSES, {"order_ids": wanted, "since": at - LOOKBACK, "at": at}):
+    params = {"order_ids": wanted, "since": at - LOOKBACK, "at": at}
+    for dose in plain_rows(db.session.execute(_COUNTED_DOSES, params)):
         by_order[dose.order_id].append(dose)
     last_ids = []
     for order, _ in active:
