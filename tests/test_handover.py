@@ -505,6 +505,49 @@ def test_unit_summary_names_this_shifts_admissions_discharges_and_transfers(clie
     assert f"DOGWOOD, Dee to bed {bed}" in text and "CEDAR, Cal" in text
 
 
+#: Statements one assembly of the ward's handover runs (PostgreSQL reads each admission's newest
+#: entries in one statement, SQLite in three). A change here is a change in the handover's cost:
+#: bench/handover.py times it.
+ASSEMBLY_STATEMENTS = {"sqlite": 24, "postgresql": 21}
+
+
+def test_statements_per_assembly_are_pinned_whatever_the_history(ward, make_admission, make_user):
+    from sqlalchemy import event
+
+    from clinic.handover.services import assemble, choose_shift
+
+    now, unit, charge = ward["now"], ward["unit"], ward["charge"]
+    order = make_order(ward["alcohol"], make_user("physician"))
+    give(ward["alcohol"], charge, order, minutes_ago=90)
+
+    def count() -> int:
+        statements = []
+
+        def listener(*args):
+            statements.append(args[2])
+
+        shift = choose_shift(unit, now, "current")
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            handover = assemble(unit, now=now, shift=shift)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert handover.patients
+        return len(statements)
+
+    expected = ASSEMBLY_STATEMENTS[db.engine.dialect.name]
+    assert count() == expected
+    # More beds, and days of history before this shift: the same statements.
+    third = make_admission(unit=unit, by=charge, protocols=("vitals", "ciwa_ar"), hours_ago=80)
+    for hours in range(1, 72, 3):
+        chart_vitals(third, charge, now - timedelta(hours=hours))
+        chart_check(ward["ketamine"], charge, now - timedelta(hours=hours, minutes=10))
+    second_order = make_order(third, make_user("physician"))
+    give(third, charge, second_order, minutes_ago=400)
+    give(third, charge, second_order, minutes_ago=100)
+    assert count() == expected
+
+
 def test_typed_text_stays_text_on_the_page(client, auth, ward):
     note = NursingNote(observed_at=ward["now"] - timedelta(minutes=5),
                        text='<script>alert("x")</script> calm')
