@@ -76,7 +76,7 @@ def retraction_of(entry: ClinicalEntry) -> EntryRetraction | None:
     )
 
 
-def _lock_for_amending(entry: ClinicalEntry) -> None:
+def lock_for_amending(entry: ClinicalEntry) -> None:
     """Make amendments of one entry take turns until the transaction ends.
 
     Without it two corrections at once both passed the checks on PostgreSQL, and the loser hit
@@ -93,7 +93,7 @@ def check_can_amend(user: User, entry: ClinicalEntry) -> None:
     """Allow only the author or a charge nurse to correct or retract a current entry."""
     if entry.recorded_by_id != user.id and not user.has_role(*AMEND_ANY_ROLES):
         raise ChartingError("Only the person who charted this entry, or a charge nurse, may amend it.")
-    _lock_for_amending(entry)
+    lock_for_amending(entry)
     # By key: an entry written by `insert` is transient, without its relationships.
     zone = db.session.get(Admission, entry.admission_id).unit.zone
     model = type(entry)

@@ -50,11 +50,14 @@ def id_arg(text: str) -> int:
     return int(text)
 
 
-# The unit comes in the same query: every charting rule needs its zone or late-entry limit.
-# Built once, as every charting request runs it. An inner join filling the relationship: the
-# eager load's own outer join cost more to set up per query.
+# The unit comes in the same query: every charting rule needs its zone or late-entry limit. So
+# does the patient, whom every save message names: loaded lazily after the commit, it began a
+# second transaction (on SQLite a second write lock) for one name. Built once, as every charting
+# request runs it. Inner joins filling the relationships: the eager load's own outer joins cost
+# more to set up per query.
 _ADMISSION_WITH_UNIT = (
-    select(Admission).join(Admission.unit).options(contains_eager(Admission.unit))
+    select(Admission).join(Admission.unit).join(Admission.patient)
+    .options(contains_eager(Admission.unit), contains_eager(Admission.patient))
     .where(Admission.id == bindparam("id"))
 )
 

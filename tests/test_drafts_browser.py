@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import os
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
 from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import UserSession, VitalSigns
+from tests import test_browser
 from tests.conftest import PASSWORD
+from tests.test_browser import CHROMIUM, log_in
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
@@ -25,34 +24,8 @@ def config_overrides():
     return {"WTF_CSRF_ENABLED": True}
 
 
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-
-
-@pytest.fixture
-def page(server):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        context = browser.new_context(viewport={"width": 768, "height": 1024})
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def log_in(page, server, username):
-    page.goto(f"{server}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+# The browser test's served app and tablet-sized page (its own settings above: no fast board refresh).
+server, page = test_browser.server, test_browser.page
 
 
 def test_typed_vitals_survive_an_expired_session(app, server, page, make_admission, make_user):

@@ -26,6 +26,7 @@ from clinic.db import utc_now
 from clinic.extensions import db
 from clinic.models import ProtocolOverride, Unit, VitalSigns
 from clinic.monitoring.services import OVERRIDE_MAX_MINUTES, OVERRIDE_MIN_MINUTES
+from clinic.prn.services import record_effect
 from clinic.scoring import limits
 from tests.conftest import PASSWORD
 from tests.prn_helpers import give, make_order
@@ -169,6 +170,12 @@ def ward(app, make_unit, make_user, make_admission):
     # A PRN order with a dose whose effect is due: the give, effect and discontinue forms show.
     order = make_order(admission, make_user("physician"))
     dose = give(admission, nurse, order, minutes_ago=20)
+    # A second medicine's dose with its effect recorded: the effect's entered-in-error form shows.
+    other = make_order(admission, make_user("physician"), drug="Ondansetron", dose_unit="mg")
+    effect = record_effect(by=nurse, dose=give(admission, nurse, other, minutes_ago=90),
+                           assessed_at=utc_now(), effect="better", side_effects=[], note=None,
+                           idempotency_key=uuid.uuid4().hex)
+    db.session.commit()
     # A signed handover with a line on it: the accept and withdraw forms show.
     now = utc_now()
     handover = assemble(unit, now=now, shift=choose_shift(unit, now))
@@ -183,7 +190,7 @@ def ward(app, make_unit, make_user, make_admission):
         "unit_id": unit.id, "admission_id": admission.id, "vitals_id": vitals.id,
         "note_id": note.id, "assessment_id": assessment.id, "escalation_id": escalation.id,
         "user_id": target.id, "bed_id": unit.beds[-1].id, "kind": "vitals", "entry_id": vitals.id,
-        "session_id": 1, "order_id": order.id, "dose_id": dose.id,
+        "session_id": 1, "order_id": order.id, "dose_id": dose.id, "effect_id": effect.id,
     }
 
 

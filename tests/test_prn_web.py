@@ -16,6 +16,7 @@ from clinic.extensions import db
 from clinic.models import Escalation, PrnDiscontinuation, PrnDose, PrnEffect, PrnOrder
 from clinic.prn import queries
 from clinic.routing import local_now
+from clinic.timefmt import local_time
 from tests.prn_helpers import give, make_order
 from tests.test_duelist import chart_check, chart_ketamine, chart_vitals
 
@@ -340,13 +341,28 @@ def test_hold_parameter_met_refuses_with_the_latest_value(client, auth, admissio
     nurse = auth.login_as("nurse")
     url = give_url(admission, order)
     response = client.post(url, data=give_form(admission, dose="0.1"))
-    assert response.status_code == 422 and "no recent vital signs" in text_of(response)
+    assert response.status_code == 422 and "no vital signs in the last hour" in text_of(response)
     chart_vitals(admission, nurse, utc_now() - timedelta(minutes=5), heart_rate=55)
     response = client.post(url, data=give_form(admission, dose="0.1"))
     page = text_of(response)
     assert response.status_code == 422 and "a hold parameter is met" in page and "heart rate 55" in page
     chart_vitals(admission, nurse, utc_now() - timedelta(minutes=1), heart_rate=72)
     assert client.post(url, data=give_form(admission, dose="0.1")).status_code == 302
+
+
+def test_hold_parameters_need_vital_signs_from_the_last_hour(client, auth, admission, make_user):
+    order = make_order(admission, make_user("physician"), drug="Clonidine", dose=Decimal("0.1"),
+                       hold_parameters={"systolic_bp": 90})
+    nurse = auth.login_as("nurse")
+    chart_vitals(admission, nurse, utc_now() - timedelta(minutes=90))
+    response = client.post(give_url(admission, order), data=give_form(admission, dose="0.1"))
+    page = text_of(response)
+    taken = local_time(utc_now() - timedelta(minutes=90), admission.unit.zone)
+    assert response.status_code == 422 and "no vital signs in the last hour" in page
+    assert f"90; latest systolic blood pressure 125 at {taken}" in page
+    assert doses() == []
+    chart_vitals(admission, nurse, utc_now() - timedelta(minutes=2))
+    assert client.post(give_url(admission, order), data=give_form(admission, dose="0.1")).status_code == 302
 
 
 def test_a_resubmitted_give_form_charts_once(client, auth, admission, make_user):

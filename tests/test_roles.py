@@ -56,6 +56,7 @@ EXPECTED: dict[str, set[str]] = {
     "prn.discontinue": {"physician"},
     "prn.give": CLINICAL,
     "prn.effect": CLINICAL,
+    "prn.retract_effect": CLINICAL,
     "prn.unit_settings": {"admin"},
     "trends.timeline": CLINICAL,
     "trends.flowsheet": CLINICAL,

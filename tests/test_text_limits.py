@@ -84,3 +84,16 @@ def test_the_schema_refuses_long_allergies_on_update(app, make_admission):
     with pytest.raises(DBAPIError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_the_schema_refuses_a_long_prn_dose_reason(app, make_admission, make_user):
+    # Declared VARCHAR(200): PostgreSQL refused it; SQLite stored it until its length triggers.
+    from tests.prn_helpers import give, make_order
+
+    admission = make_admission()
+    order = make_order(admission, make_user("physician"))
+    nurse = make_user("nurse")
+    with pytest.raises(DBAPIError):
+        give(admission, nurse, order, minutes_ago=10, reason="r" * 201)
+    db.session.rollback()
+    assert give(admission, nurse, order, minutes_ago=10, reason="r" * 200).reason == "r" * 200

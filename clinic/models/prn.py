@@ -134,6 +134,8 @@ class PrnEffect(db.Model):
     """The effect reassessment of a dose; the first one completes the follow-up."""
 
     __tablename__ = "prn_effect"
+    #: Its kind in entry_retraction when marked entered in error.
+    kind = "prn_effect"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dose_id: Mapped[int] = mapped_column(ForeignKey("prn_dose.id"), index=True)

@@ -162,10 +162,13 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     # A dose for a scale brings that scale's reassessment forward where the rules say so (COWS).
     if prn_doses is None:
         treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
-        follow_ups = prn_queries.open_follow_ups(ids)
+        open_doses = prn_queries.open_follow_ups(ids)
     else:
         treated = prn_queries.treated_times_among(prn_doses, now - timedelta(days=1))
-        follow_ups = prn_queries.open_follow_ups_among(prn_doses)
+        open_doses = prn_queries.open_follow_ups_among(prn_doses)
+    follow_ups = defaultdict(list)
+    for dose in open_doses:
+        follow_ups[dose.admission_id].append(dose)
     flags = flags_by_admission(ids)
     facts = safety_facts(admissions, now=now, shift=shift)
     result = {}
@@ -182,7 +185,7 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
                     seizure_risk_until=seizure_until,
                 )
             )
-        patient.prn_follow_ups = [d for d in follow_ups if d.admission_id == admission.id]
+        patient.prn_follow_ups = follow_ups[admission.id]
         _vitals_with_severe_scales(patient, history)
         start = max(filter(None, [admission.observation_level_since, admission.admitted_at]))
         # Only this shift's windows are listed as missed; earlier shifts were handed over.

@@ -57,6 +57,7 @@ class DoseRow:
     is_late: bool = False
     recorded_at: datetime | None = None
     drug_class: str = prn.OTHER
+    effect_id: int | None = None
     #: The scale the dose's order treats, if any (COWS: a dose brings its reassessment forward).
     treats_scale: str | None = None
 
@@ -120,51 +121,66 @@ def _retracted():
     return exists().where(EntryRetraction.entry_kind == PrnDose.kind, EntryRetraction.entry_id == PrnDose.id)
 
 
+def effect_retracted(effect=PrnEffect):
+    """The condition "this effect reassessment was marked entered in error"."""
+    return exists().where(EntryRetraction.entry_kind == PrnEffect.kind, EntryRetraction.entry_id == effect.id)
+
+
 # The statements below are built once: building them cost more than running them for a ward's
 # few dozen doses (the handover and the board read them on every view).
 _FIRST_EFFECTS = (
-    select(PrnEffect.dose_id, PrnEffect.effect, PrnEffect.assessed_at, PrnEffect.side_effects)
-    .where(in_list(PrnEffect.dose_id, "dose_ids")).order_by(PrnEffect.assessed_at, PrnEffect.id)
+    select(PrnEffect.dose_id, PrnEffect.effect, PrnEffect.assessed_at, PrnEffect.side_effects, PrnEffect.id)
+    .where(in_list(PrnEffect.dose_id, "dose_ids"), ~effect_retracted())
+    .order_by(PrnEffect.assessed_at, PrnEffect.id)
 )
 
 
 def _first_effects(dose_ids: Sequence[int]) -> dict[int, tuple]:
-    """Return dose id -> (effect, assessed_at, side effects) of its earliest effect reassessment."""
+    """Return dose id -> (effect, assessed_at, side effects, effect id) of its earliest effect
+    reassessment not entered in error."""
     if not dose_ids:
         return {}
     first: dict[int, tuple] = {}
     for row in db.session.execute(_FIRST_EFFECTS, {"dose_ids": list(dose_ids)}):
-        first.setdefault(row.dose_id, (row.effect, row.assessed_at, tuple(row.side_effects or ())))
+        first.setdefault(row.dose_id, (row.effect, row.assessed_at, tuple(row.side_effects or ()), row.id))
     return first
 
 
 _EARLIER = aliased(PrnEffect)
 _FIRST_EFFECT_ID = (
-    select(_EARLIER.id).where(_EARLIER.dose_id == PrnDose.id)
+    select(_EARLIER.id).where(_EARLIER.dose_id == PrnDose.id, ~effect_retracted(_EARLIER))
     .order_by(_EARLIER.assessed_at, _EARLIER.id).limit(1).correlate(PrnDose).scalar_subquery()
 )
-# Each dose with its earliest effect reassessment, in one statement.
-_DOSES = (
-    select(PrnDose.id, PrnDose.admission_id, PrnDose.order_id, PrnOrder.drug, PrnOrder.drug_class,
-           PrnOrder.treats_scale, PrnDose.dose, PrnOrder.dose_unit, PrnDose.route, PrnDose.observed_at,
-           PrnDose.outcome, PrnDose.override_rule, PrnDose.override_reason, PrnDose.breach_rule,
-           PrnDose.breach_reason, PrnDose.reason, User.display_name, PrnDose.effect_due_at, PrnDose.is_late,
-           PrnDose.recorded_at, _retracted().label("retracted"), PrnEffect.effect,
-           PrnEffect.assessed_at.label("effect_at"), PrnEffect.side_effects)
-    .join(PrnOrder, PrnOrder.id == PrnDose.order_id)
-    .join(User, User.id == PrnDose.recorded_by_id)
-    .outerjoin(PrnEffect, (PrnEffect.dose_id == PrnDose.id) & (PrnEffect.id == _FIRST_EFFECT_ID))
-    .where(in_list(PrnDose.admission_id, "ids"), PrnDose.observed_at >= bindparam("start"),
-           PrnDose.observed_at <= bindparam("end"))
-    .order_by(PrnDose.observed_at, PrnDose.id)
-)
 
 
-def doses_for(admission_ids: Iterable[int], start: datetime, end: datetime) -> list[DoseRow]:
-    """Return every dose charted for the admissions with a time given in [start, end], oldest first."""
-    ids = list(admission_ids)
-    if not ids:
-        return []
+def _doses(*where):
+    """Return the statement reading doses with their earliest effect not entered in error."""
+    return (
+        select(PrnDose.id, PrnDose.admission_id, PrnDose.order_id, PrnOrder.drug, PrnOrder.drug_class,
+               PrnOrder.treats_scale, PrnDose.dose, PrnOrder.dose_unit, PrnDose.route, PrnDose.observed_at,
+               PrnDose.outcome, PrnDose.override_rule, PrnDose.override_reason, PrnDose.breach_rule,
+               PrnDose.breach_reason, PrnDose.reason, User.display_name, PrnDose.effect_due_at,
+               PrnDose.is_late, PrnDose.recorded_at, _retracted().label("retracted"), PrnEffect.effect,
+               PrnEffect.assessed_at.label("effect_at"), PrnEffect.side_effects,
+               PrnEffect.id.label("effect_id"))
+        .join(PrnOrder, PrnOrder.id == PrnDose.order_id)
+        .join(User, User.id == PrnDose.recorded_by_id)
+        .outerjoin(PrnEffect, (PrnEffect.dose_id == PrnDose.id) & (PrnEffect.id == _FIRST_EFFECT_ID))
+        .where(*where)
+        .order_by(PrnDose.observed_at, PrnDose.id)
+    )
+
+
+_DOSES = _doses(in_list(PrnDose.admission_id, "ids"), PrnDose.observed_at >= bindparam("start"),
+                PrnDose.observed_at <= bindparam("end"))
+# Only the open doses themselves: one left open since day 1 must not read the whole stay.
+_ANY_EFFECT = aliased(PrnEffect)
+_OPEN_DOSES = _doses(in_list(PrnDose.admission_id, "ids"), PrnDose.outcome == GIVEN,
+                     PrnDose.effect_due_at.is_not(None), ~_retracted(),
+                     ~exists().where(_ANY_EFFECT.dose_id == PrnDose.id, ~effect_retracted(_ANY_EFFECT)))
+
+
+def _dose_rows(statement, params: dict) -> list[DoseRow]:
     return [
         DoseRow(
             id=row.id, admission_id=row.admission_id, order_id=row.order_id, drug=row.drug,
@@ -175,10 +191,19 @@ def doses_for(admission_ids: Iterable[int], start: datetime, end: datetime) -> l
             override_rule=row.override_rule, override_reason=row.override_reason,
             breach_rule=row.breach_rule, breach_reason=row.breach_reason,
             effect_due_at=row.effect_due_at, side_effects=tuple(row.side_effects or ()), is_late=row.is_late,
-            recorded_at=row.recorded_at, drug_class=row.drug_class, treats_scale=row.treats_scale,
+            recorded_at=row.recorded_at, drug_class=row.drug_class, effect_id=row.effect_id,
+            treats_scale=row.treats_scale,
         )
-        for row in plain_rows(db.session.execute(_DOSES, {"ids": ids, "start": start, "end": end}))
+        for row in plain_rows(db.session.execute(statement, params))
     ]
+
+
+def doses_for(admission_ids: Iterable[int], start: datetime, end: datetime) -> list[DoseRow]:
+    """Return every dose charted for the admissions with a time given in [start, end], oldest first."""
+    ids = list(admission_ids)
+    if not ids:
+        return []
+    return _dose_rows(_DOSES, {"ids": ids, "start": start, "end": end})
 
 
 def _same_medicine(a, b) -> bool:
@@ -292,7 +317,7 @@ def active_orders(admission_ids: Iterable[int], at: datetime) -> list[OrderRow]:
         decision = prn.check(limits, given, max(at, order.starts_at), order.dose)
         count, amount = prn.counted_in_24h(given, at)
         last = doses[-1] if doses else None
-        effect, effect_at, _ = effects.get(last.id, (None, None, ())) if last else (None, None, ())
+        effect, effect_at, *_ = effects.get(last.id, (None, None)) if last else (None, None)
         score, score_at = scores.get((order.admission_id, order.treats_scale), (None, None))
         result.append(OrderRow(
             id=order.id, admission_id=order.admission_id, drug=order.drug, drug_class=order.drug_class,
@@ -316,17 +341,7 @@ def open_follow_ups(admission_ids: Iterable[int]) -> list[DoseRow]:
     ids = list(admission_ids)
     if not ids:
         return []
-    rows = db.session.execute(
-        select(PrnDose.id, PrnDose.observed_at)
-        .where(PrnDose.admission_id.in_(ids), PrnDose.outcome == GIVEN, PrnDose.effect_due_at.is_not(None),
-               ~_retracted(), ~exists().where(PrnEffect.dose_id == PrnDose.id))
-    ).all()
-    if not rows:
-        return []
-    wanted = {row.id for row in rows}
-    start, end = min(row.observed_at for row in rows), max(row.observed_at for row in rows)
-    doses = [d for d in doses_for(ids, start, end) if d.id in wanted]
-    return sorted(doses, key=lambda d: (d.effect_due_at, d.id))
+    return sorted(_dose_rows(_OPEN_DOSES, {"ids": ids}), key=lambda d: (d.effect_due_at, d.id))
 
 
 def open_follow_ups_among(doses: Iterable[DoseRow]) -> list[DoseRow]:
@@ -366,3 +381,13 @@ def risky_combination(admission_id: int, at: datetime) -> bool:
     """Return whether a benzodiazepine and an opioid order are both active for the admission."""
     return prn.risky_combination(order.drug_class for order in active_orders([admission_id], at))
 
+
+
+def effects_of(dose_id: int) -> list[tuple[PrnEffect, EntryRetraction | None]]:
+    """Return every effect reassessment of a dose, oldest first, each with its entered-in-error mark."""
+    return [tuple(row) for row in db.session.execute(
+        select(PrnEffect, EntryRetraction)
+        .outerjoin(EntryRetraction, (EntryRetraction.entry_kind == PrnEffect.kind)
+                   & (EntryRetraction.entry_id == PrnEffect.id))
+        .where(PrnEffect.dose_id == dose_id).order_by(PrnEffect.assessed_at, PrnEffect.id)
+    ).all()]

@@ -14,7 +14,8 @@ from clinic.auth.decorators import role_required
 from clinic.db import utc_now
 from clinic.entries import ChartingError
 from clinic.extensions import db
-from clinic.models import Admission, Assessment, PrnDose, PrnOrder, Unit
+from clinic.forms import RetractForm
+from clinic.models import Admission, Assessment, PrnDose, PrnEffect, PrnOrder, Unit
 from clinic.monitoring.services import definition_for
 from clinic.prn import queries, services
 from clinic.prn.forms import HOLD_FIELDS, DiscontinueForm, EffectForm, GiveForm, OrderForm, UnitSettingsForm
@@ -361,7 +362,8 @@ def effect(admission_id: int, dose_id: int):
             flash_saved("PRN effect", admission.patient, f"{dose.order.drug}")
             return redirect(safe_next(url_for("admissions.chart", admission_id=admission.id)))
     return render_template(
-        "prn/effect.html", form=form, admission=admission, dose=dose, to_local_input=to_local_input
+        "prn/effect.html", form=form, admission=admission, dose=dose, to_local_input=to_local_input,
+        recorded=queries.effects_of(dose.id),
     ), (422 if request.method == "POST" else 200)
 
 
@@ -383,3 +385,34 @@ def unit_settings(unit_id: int):
             flash("Nothing changed.", "info")
         return redirect(url_for("prn.unit_settings", unit_id=unit.id))
     return render_template("prn/unit_settings.html", form=form, unit=unit)
+
+
+@bp.route("/admissions/<int:admission_id>/prn/effects/<int:effect_id>/retract", methods=["GET", "POST"])
+@role_required(*CHARTING_ROLES)
+def retract_effect(admission_id: int, effect_id: int):
+    admission = admission_or_404(admission_id)
+    effect = db.session.get(PrnEffect, effect_id)
+    if effect is None or effect.admission_id != admission.id:
+        abort(404)
+    back = url_for("prn.panel", admission_id=admission.id)
+    form = RetractForm()
+    if form.validate_on_submit():
+        try:
+            services.retract_effect(by=current_user, effect=effect, reason=form.reason.data)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            flash("This effect had already been marked entered in error.", "info")
+            return redirect(back)
+        except ChartingError as error:
+            db.session.rollback()
+            if error.field != "reason":
+                flash(str(error), "error")
+                return redirect(back)
+            form.reason.errors.append(str(error))
+        else:
+            flash_saved("Entered-in-error mark", admission.patient,
+                        f"the effect of {effect.dose.order.drug} stays on record, struck through")
+            return redirect(back)
+    return render_template("prn/retract_effect.html", form=form, admission=admission, effect=effect), \
+        (422 if form.errors else 200)

@@ -22,6 +22,7 @@ from clinic.extensions import db
 from clinic.models import (
     Admission,
     Assessment,
+    EntryRetraction,
     PrnDiscontinuation,
     PrnDose,
     PrnEffect,
@@ -441,10 +442,12 @@ def _decide(order: PrnOrder, stopped_at: datetime | None, own_doses: list[tuple[
     if order.hold_parameters:
         vitals = _latest_vitals(admission, given_at)
         values = None if vitals is None else {name: getattr(vitals, name) for name in prn.HOLD_PARAMETERS}
-        rule, names = prn.hold_rule(order.hold_parameters, values)
+        measured = dict(measured_at=vitals.observed_at, at=given_at) if vitals is not None else {}
+        rule, names = prn.hold_rule(order.hold_parameters, values, **measured)
         if rule is not None:
             shown = ", ".join(f"{prn.HOLD_PARAMETERS[n]} {values.get(n) if values else '—'}" for n in names)
-            return rule, None, f"{prn.describe_hold(order.hold_parameters)}; latest {shown}"
+            when = "" if vitals is None else f" at {local_time(vitals.observed_at, admission.unit.zone)}"
+            return rule, None, f"{prn.describe_hold(order.hold_parameters)}; latest {shown}{when}"
     return None, given_at, ""
 
 
@@ -499,3 +502,29 @@ def set_override_allowed(*, by: User, unit, allowed: bool) -> bool:
     audit.record("update", user=by, object_type="unit", object_id=unit.id,
                  detail=audit.changes({"prn_override_allowed": before}, {"prn_override_allowed": allowed}))
     return True
+
+
+def retract_effect(*, by: User, effect: PrnEffect, reason: str) -> EntryRetraction:
+    """Mark an effect reassessment entered in error: it stays readable, struck through, and no
+    longer completes the dose's follow-up, which is due again (or overdue) until re-recorded."""
+    if effect.recorded_by_id != by.id and not by.has_role(*entries.AMEND_ANY_ROLES):
+        raise ChartingError("Only the person who recorded this effect, or a charge nurse, may mark it "
+                            "entered in error.")
+    entries.lock_for_amending(effect)
+    done = db.session.scalar(select(EntryRetraction).where(EntryRetraction.entry_kind == effect.kind,
+                                                           EntryRetraction.entry_id == effect.id))
+    if done is not None:
+        zone = effect.dose.admission.unit.zone
+        raise ChartingError("This effect was already marked entered in error by "
+                            f"{done.retracted_by.display_name} at {local_time(done.retracted_at, zone)}.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ChartingError("Give the reason this effect was entered in error.", "reason")
+    retraction = EntryRetraction(entry_kind=effect.kind, entry_id=effect.id, admission_id=effect.admission_id,
+                                 reason=reason, retracted_by=by)
+    db.session.add(retraction)
+    db.session.flush()
+    audit.record("retract", user=by, object_type=effect.kind, object_id=effect.id,
+                 patient_id=effect.dose.admission.patient_id, clinical_at=effect.assessed_at,
+                 detail={"dose": effect.dose_id, "reason": reason}, content_of=retraction)
+    return retraction

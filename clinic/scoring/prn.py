@@ -33,6 +33,9 @@ HOLD = "hold"
 HOLD_UNCHECKED = "hold_unchecked"
 
 #: Hold parameters: "hold if <vital> is below <value>", on the latest vital signs.
+#: Vital signs older than this before a dose cannot clear its hold parameters (a default for the
+#: clinical lead to confirm: REFERENCE §7 names hold parameters but not how recent the set must be).
+HOLD_VITALS_MAX_AGE = timedelta(minutes=60)
 HOLD_PARAMETERS: dict[str, str] = {
     "systolic_bp": "systolic blood pressure",
     "diastolic_bp": "diastolic blood pressure",
@@ -52,7 +55,7 @@ RULE_LABELS: dict[str, str] = {
     BELOW_THRESHOLD: "the latest score is below the order's threshold",
     NO_SCORE: "there is no score for the order's threshold",
     HOLD: "a hold parameter is met",
-    HOLD_UNCHECKED: "a hold parameter cannot be checked: no recent vital signs",
+    HOLD_UNCHECKED: "a hold parameter cannot be checked: no vital signs in the last hour",
 }
 
 
@@ -187,25 +190,33 @@ def threshold_rule(threshold: int | None, score: int | None) -> str | None:
     return None if score >= threshold else BELOW_THRESHOLD
 
 
-def hold_rule(hold: Mapping[str, int],
-              vitals: Mapping[str, int | None] | None) -> tuple[str | None, list[str]]:
+def hold_rule(hold: Mapping[str, int], vitals: Mapping[str, int | None] | None, *,
+              measured_at: datetime | None = None, at: datetime | None = None,
+              max_age: timedelta = HOLD_VITALS_MAX_AGE) -> tuple[str | None, list[str]]:
     """Return the hold rule met ("hold if <vital> below <value>") and the parameters behind it.
 
     With no vital signs, or without a value a parameter needs, the dose cannot be checked and
-    is held back: the rule is HOLD_UNCHECKED with the parameters that could not be checked.
+    is held back: the rule is HOLD_UNCHECKED with the parameters that could not be checked. Vital
+    signs measured (`measured_at`) more than `max_age` before the dose (`at`) still hold it back
+    when they meet a parameter (the worst thing known), but cannot clear it: the rest are unchecked.
     """
     for name, value in hold.items():
         if name not in HOLD_PARAMETERS:
             raise ValueError(f"{name!r} is not a hold parameter ({', '.join(HOLD_PARAMETERS)})")
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"a hold value must be a whole number, not {value!r}")
+    if (measured_at is None) != (at is None):
+        raise ValueError("give both measured_at and at, or neither")
+    if at is not None and (at.tzinfo is None or measured_at.tzinfo is None):
+        raise ValueError("measured_at and at must be aware")
     if not hold:
         return None, []
     met = [name for name, value in hold.items()
            if vitals is not None and vitals.get(name) is not None and vitals[name] < value]
     if met:
         return HOLD, met
-    unchecked = [name for name in hold if vitals is None or vitals.get(name) is None]
+    stale = at is not None and at - measured_at > max_age
+    unchecked = [name for name in hold if vitals is None or vitals.get(name) is None or stale]
     if unchecked:
         return HOLD_UNCHECKED, unchecked
     return None, []

@@ -143,6 +143,30 @@ def test_hold(hold, vitals, expected):
     assert prn.hold_rule(hold, vitals) == expected
 
 
+AT = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "minutes_old, vitals, expected",
+    [
+        (60, {"systolic_bp": 120}, (None, [])),
+        (61, {"systolic_bp": 120}, ("hold_unchecked", ["systolic_bp"])),
+        # Old vital signs that meet a parameter still hold the dose back: the worst thing known.
+        (600, {"systolic_bp": 85}, ("hold", ["systolic_bp"])),
+    ],
+)
+def test_old_vital_signs_cannot_clear_a_hold(minutes_old, vitals, expected):
+    measured = AT - timedelta(minutes=minutes_old)
+    assert prn.hold_rule({"systolic_bp": 90}, vitals, measured_at=measured, at=AT) == expected
+
+
+@given(st.integers(0, 24 * 60), st.integers(40, 200), st.integers(60, 120))
+def test_a_hold_is_only_cleared_by_fresh_values_above_it(minutes_old, value, limit):
+    rule, _ = prn.hold_rule({"systolic_bp": limit}, {"systolic_bp": value},
+                            measured_at=AT - timedelta(minutes=minutes_old), at=AT)
+    assert (rule is None) == (value >= limit and minutes_old <= 60)
+
+
 def test_hold_refuses_unknown_parameters():
     with pytest.raises(ValueError):
         prn.hold_rule({"temperature": 35}, {})
