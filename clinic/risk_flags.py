@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from clinic import audit
+from clinic.db import in_list
 from clinic.entries import ChartingError
 from clinic.extensions import db
 from clinic.models import Admission, RiskFlag, User
@@ -15,7 +16,7 @@ from clinic.scoring.risk import FLAGS
 
 _FLAG_ROWS = (
     select(RiskFlag.admission_id, RiskFlag.flag, RiskFlag.present, RiskFlag.note)
-    .where(RiskFlag.admission_id.in_(bindparam("ids", expanding=True)))
+    .where(in_list(RiskFlag.admission_id, "ids"))
     .order_by(RiskFlag.id)
 )
 

@@ -189,6 +189,28 @@ def test_a_suicide_screen_reads_as_its_risk_not_as_an_incomplete_scale(client, a
     assert "Suicide-risk screen: risk low; a yes: clinician review needed" in text
 
 
+def test_hours_since_last_use_per_withdrawal_relevant_substance(client, auth, clock, make_unit,
+                                                                make_admission, make_user):
+    # As on the board: admitted 8 h 30 min ago (the half hour absorbs the fixed clock's seconds),
+    # alcohol last used 72 h before (80 h now), benzodiazepines 52 h before (60 h), cannabis 2 h
+    # ago, which has no withdrawal scale here and is not primary.
+    unit = utc_unit(make_unit, clock)
+    admission = make_admission(unit=unit, by=make_user("charge_nurse"), hours_ago=8.5,
+                               protocols=("vitals", "ciwa_ar", "ciwa_b"),
+                               substances=(("alcohol", 72), ("cannabis", -6), ("benzodiazepines", 52)))
+    auth.login_as("nurse")
+    page = client.get(f"/units/{unit.id}/handover?shift=current").get_data(as_text=True)
+    pdf = "\n".join(pdf_pages(client.get(f"/units/{unit.id}/handover.pdf?shift=current").data))
+    for text in (" ".join(page.split()), " ".join(pdf.split())):
+        assert "Day 1, Alcohol 80 h since last use · Benzodiazepines 60 h since last use." in text
+        # Not the newest use of any substance, which read as if the withdrawal began 2 h ago.
+        assert "Day 1, 2 h since last use" not in text
+        # Each substance is still listed with its own hours.
+        assert "Cannabis (2 h since last use)" in text
+    chart = client.get(f"/admissions/{admission.id}").get_data(as_text=True)
+    assert "Alcohol 80 h since last use · Benzodiazepines 60 h since last use" in chart
+
+
 def test_sign_stores_the_pdf_and_reprints_it_identically(client, auth, ward, audit_events, monkeypatch):
     from clinic.db import utc_now
 
@@ -424,6 +446,106 @@ def test_queries_per_handover_do_not_grow_with_beds_or_history(client, auth, war
         chart_vitals(ward["alcohol"], ward["charge"], now - timedelta(hours=hours, minutes=30))
         chart_check(ward["ketamine"], ward["charge"], now - timedelta(hours=hours, minutes=10))
     assert count() == before
+
+
+def test_a_corrected_or_retracted_entry_leaves_its_section(client, auth, ward):
+    from clinic.models import SafetyCheck
+
+    now, charge = ward["now"], ward["charge"]
+
+    def note(text, supersedes=None):
+        row = NursingNote(observed_at=now - timedelta(minutes=50), text=text)
+        entries.stamp(row, by=charge, admission=ward["alcohol"], idempotency_key=uuid.uuid4().hex,
+                      supersedes=supersedes, reason="wrong time" if supersedes else None)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    note("Corrected: settled after the 02:00 dose", supersedes=note("Original wording"))
+    check = SafetyCheck(observed_at=now - timedelta(minutes=40), location="bedroom", activity="agitated",
+                        concern="Pacing, shouting")
+    entries.stamp(check, by=charge, admission=ward["ketamine"], idempotency_key=uuid.uuid4().hex,
+                  supersedes=None, reason=None)
+    db.session.add(check)
+    db.session.commit()
+    auth.login_as("nurse")
+    url = f"/units/{ward['unit'].id}/handover?shift=current"
+    page = client.get(url).get_data(as_text=True)
+    assert "Corrected: settled after the 02:00 dose" in page and "Original wording" not in page
+    assert "concern: Pacing, shouting" in page
+    entries.retract(by=charge, entry=db.session.get(SafetyCheck, check.id), reason="wrong patient")
+    db.session.commit()
+    assert "Pacing, shouting" not in client.get(url).get_data(as_text=True)
+
+
+def test_unit_summary_names_this_shifts_admissions_discharges_and_transfers(client, auth, ward,
+                                                                            make_admission, monkeypatch):
+    from clinic.admissions import services as admissions
+    from clinic.db import utc_now
+
+    now, unit, charge = ward["now"], ward["unit"], ward["charge"]
+    # Admitted before this shift (10 h ago; it began 6 h ago), discharged during it.
+    leaving = make_admission(unit=unit, by=charge, family_name="Cedar", given_name="Cal", hours_ago=10)
+    admissions.discharge(by=charge, admission=leaving, discharged_at=now - timedelta(hours=1),
+                         disposition="home", note=None)
+    db.session.commit()
+    arriving = make_admission(unit=unit, by=charge, family_name="Dogwood", given_name="Dee", hours_ago=2)
+    admissions.transfer(by=charge, admission=arriving, to_bed=admissions.free_beds(unit)[0], reason=None)
+    db.session.commit()
+    bed = arriving.bed.label
+    # The move is stamped with the real time, after the fixed clock's minute.
+    monkeypatch.setattr("clinic.handover.routes.utc_now", lambda: utc_now() + timedelta(seconds=1))
+    auth.login_as("nurse")
+    page = client.get(f"/units/{unit.id}/handover?shift=current").get_data(as_text=True)
+    summary = page[page.index("Unit summary"):page.index("Overdue or missed on the unit")]
+    assert "<dt>Admitted</dt><dd>DOGWOOD, Dee</dd>" in summary
+    assert "<dt>Discharged</dt><dd>CEDAR, Cal</dd>" in summary
+    assert f"<dt>Transferred</dt><dd>DOGWOOD, Dee to bed {bed}</dd>" in summary
+    text = "\n".join(pdf_pages(client.get(f"/units/{unit.id}/handover.pdf?shift=current").data))
+    assert f"DOGWOOD, Dee to bed {bed}" in text and "CEDAR, Cal" in text
+
+
+#: Statements one assembly of the ward's handover runs (PostgreSQL reads each admission's newest
+#: entries in one statement, SQLite in three). A change here is a change in the handover's cost:
+#: bench/handover.py times it.
+ASSEMBLY_STATEMENTS = {"sqlite": 24, "postgresql": 21}
+
+
+def test_statements_per_assembly_are_pinned_whatever_the_history(ward, make_admission, make_user):
+    from sqlalchemy import event
+
+    from clinic.handover.services import assemble, choose_shift
+
+    now, unit, charge = ward["now"], ward["unit"], ward["charge"]
+    order = make_order(ward["alcohol"], make_user("physician"))
+    give(ward["alcohol"], charge, order, minutes_ago=90)
+
+    def count() -> int:
+        statements = []
+
+        def listener(*args):
+            statements.append(args[2])
+
+        shift = choose_shift(unit, now, "current")
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            handover = assemble(unit, now=now, shift=shift)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert handover.patients
+        return len(statements)
+
+    expected = ASSEMBLY_STATEMENTS[db.engine.dialect.name]
+    assert count() == expected
+    # More beds, and days of history before this shift: the same statements.
+    third = make_admission(unit=unit, by=charge, protocols=("vitals", "ciwa_ar"), hours_ago=80)
+    for hours in range(1, 72, 3):
+        chart_vitals(third, charge, now - timedelta(hours=hours))
+        chart_check(ward["ketamine"], charge, now - timedelta(hours=hours, minutes=10))
+    second_order = make_order(third, make_user("physician"))
+    give(third, charge, second_order, minutes_ago=400)
+    give(third, charge, second_order, minutes_ago=100)
+    assert count() == expected
 
 
 def test_typed_text_stays_text_on_the_page(client, auth, ward):

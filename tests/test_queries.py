@@ -132,5 +132,4 @@ def test_current_admissions_as_rows_say_what_the_models_say(app, make_unit, make
         assert row.substance_labels == model.substance_labels
         assert row.primary_substance.substance == model.primary_substance.substance
         assert row.detox_day(now) == model.detox_day(now)
-        assert row.hours_since_last_use(now) == model.hours_since_last_use(now)
     assert rows[1].substance_labels == "Alcohol, Ketamine, Opioids"

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from clinic.handover.lines import Line
 from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, PrnDose, PrnEffect
 from clinic.prn import queries
-from clinic.scoring import due
 
 #: How far before the shift a dose with no effect recorded is still reported as a gap.
 EFFECT_LOOKBACK = timedelta(hours=24)
@@ -83,19 +82,26 @@ def _order_line(order: queries.OrderRow, zone, as_of: datetime):
                 f"{what}: {when}; {use}{last}", order.next_eligible_at is None)
 
 
-def for_handover(admission_ids: list[int], *, start: datetime, end: datetime, definition: due.DueDefinition,
+def doses(admission_ids: list[int], *, start: datetime, end: datetime) -> list[queries.DoseRow]:
+    """Return the doses the handover reads: given this shift, or in the EFFECT_LOOKBACK before it.
+
+    One read, bounded in time so it costs the same whatever the history, serves the dose lines,
+    the effect gaps and the due rules (clinic.monitoring.services.due_for's `prn_doses`).
+    """
+    return queries.doses_for(admission_ids, start - EFFECT_LOOKBACK, end) if admission_ids else []
+
+
+def for_handover(admission_ids: list[int], doses: list[queries.DoseRow], *, start: datetime, end: datetime,
                  zone=None) -> dict[int, tuple[list, list, list]]:
     """Return per admission: the shift's dose lines, next-eligible lines and effect gaps.
 
-    An effect is a gap once its reassessment time has passed with nothing recorded, for doses
-    given this shift or in the EFFECT_LOOKBACK before it: "Effect of 02:10 Lorazepam not recorded
-    (due 03:10)". One read of the doses serves both, bounded in time so it costs the same
-    whatever the history.
+    An effect is a gap once its reassessment time has passed with nothing recorded, for the
+    `doses` read: "Effect of 02:10 Lorazepam not recorded (due 03:10)".
     """
     if not admission_ids:
         return {}
     result: dict[int, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
-    for dose in queries.doses_for(admission_ids, start - EFFECT_LOOKBACK, end):
+    for dose in doses:
         lines, _, gaps = result[dose.admission_id]
         if dose.given_at >= start:
             lines.append(_dose_line(dose, zone, end))

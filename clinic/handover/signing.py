@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from clinic import audit
+from clinic.db import in_list
 from clinic.extensions import db
 from clinic.handover import prn as prn_source
 from clinic.handover.services import Handover
@@ -201,7 +202,7 @@ def changes_since(signature: HandoverSignature) -> Changes:
         return Changes(0, None)
 
     def recorded(column, admission_column):
-        return select(column.label("at")).where(admission_column.in_(bindparam("ids", expanding=True)),
+        return select(column.label("at")).where(in_list(admission_column, "ids"),
                                                 column > bindparam("since"))
 
     charted = (VitalSigns, Assessment, NursingNote, SafetyCheck)

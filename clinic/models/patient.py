@@ -81,13 +81,6 @@ class AdmissionFacts:
         """Return the day of the episode, day 1 being the first 24 hours after admission."""
         return max(1, int((now - self.admitted_at).total_seconds() // 86400) + 1)
 
-    def hours_since_last_use(self, now: datetime) -> int | None:
-        """Return whole hours since the most recent last use of any substance."""
-        times = [s.last_use_at for s in self.substances if s.last_use_at is not None]
-        if not times:
-            return None
-        return int((now - max(times)).total_seconds() // 3600)
-
 
 class Patient(PatientFacts, db.Model):
     __tablename__ = "patient"

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from clinic.db import in_list, plain_rows
 from clinic.entries import current_filter
 from clinic.escalations.services import open_filter
 from clinic.extensions import db
@@ -44,8 +45,8 @@ SCALES = ("ketamine", "ciwa_ar", "cows", "ciwa_b")
 class Trend:
     """The latest and previous result of one scale (or NEWS2), as rows of Recent."""
 
-    latest: Row | None
-    previous: Row | None
+    latest: tuple | None
+    previous: tuple | None
 
     @property
     def direction(self) -> str | None:
@@ -103,7 +104,7 @@ def nth_latest_ids(
             for i, (model, conditions, offset) in enumerate(spec[k] for k in keys)
         ]
         _LADDERS[name] = keys, select(Admission.id, *columns).where(
-            Admission.id.in_(bindparam("admission_ids", expanding=True)))
+            in_list(Admission.id, "admission_ids"))
     keys, statement = _LADDERS[name]
     rows = db.session.execute(statement, {"admission_ids": list(admission_ids), **(params or {})})
     return {(row[0], key): row[i + 1] for row in rows for i, key in enumerate(keys)}
@@ -120,7 +121,7 @@ class Recent:
 
     #: (admission id, "news2" or a scale) -> rows, newest first: complete vitals sets (of
     #: _VITALS_BY_ID's columns) or scale results, "unable to assess" included (_ASSESSMENTS_BY_ID).
-    rows: dict[tuple[int, str], list[Row]]
+    rows: dict[tuple[int, str], list[tuple]]
 
     def entry(self, admission_id: int, key: tuple[str, int]):
         """Return the n-th newest row for key (name, n), or None."""
@@ -128,7 +129,7 @@ class Recent:
         found = self.rows.get((admission_id, name), ())
         return found[n] if n < len(found) else None
 
-    def results(self, admission_id: int, scale: str) -> list[Row]:
+    def results(self, admission_id: int, scale: str) -> list[tuple]:
         """Return the newest results of a scale, newest first, "unable to assess" included."""
         return self.rows.get((admission_id, scale), [])
 
@@ -147,10 +148,10 @@ def recent_entries(admission_ids: list[int], *, ciwa_ar_depth: int = HISTORY_DEP
     if db.session.get_bind().dialect.name == "postgresql":
         statement = _postgresql_recent(max(depth.values()))
         params = {"admission_ids": list(admission_ids), "scales": list(SCALES)}
-        rows = db.session.execute(statement, params).all()
+        rows = plain_rows(db.session.execute(statement, params))
     else:
         rows = _recent_sqlite(admission_ids, depth)
-    grouped: dict[tuple[int, str], list[Row]] = {}
+    grouped: dict[tuple[int, str], list[tuple]] = {}
     for row in sorted(rows, key=lambda r: (r.observed_at, r.id), reverse=True):
         found = grouped.setdefault((row.admission_id, row.scale), [])
         if len(found) < depth[row.scale]:
@@ -158,7 +159,7 @@ def recent_entries(admission_ids: list[int], *, ciwa_ar_depth: int = HISTORY_DEP
     return Recent(grouped)
 
 
-def _recent_sqlite(admission_ids: list[int], depth: dict[str, int]) -> list[Row]:
+def _recent_sqlite(admission_ids: list[int], depth: dict[str, int]) -> list[tuple]:
     # Complete sets, and partial ones whose parameters present already imply a band.
     def complete(v):
         return (v.news2_band.is_not(None),)
@@ -209,8 +210,8 @@ _NEWEST_VITALS_BY_ID = select(*_vitals_columns(VitalSigns, "vitals")).where(
     VitalSigns.id.in_(bindparam("ids", expanding=True)))
 
 
-def _by_ids(statement, ids: list[int]) -> list[Row]:
-    return db.session.execute(statement, {"ids": ids}).all() if ids else []
+def _by_ids(statement, ids: list[int]) -> list[tuple]:
+    return plain_rows(db.session.execute(statement, {"ids": ids})) if ids else []
 
 
 def unnested(parameter: str, item_type, name: str, column: str):
@@ -369,9 +370,9 @@ _CURRENT_ADMISSIONS = (
 
 def current_admissions(unit_id: int) -> list[CurrentAdmission]:
     """Return a unit's current admissions with patient, bed and substances, in bed order."""
-    rows: dict[int, Row] = {}
+    rows: dict[int, tuple] = {}
     substances: dict[int, list[SubstanceRow]] = {}
-    for row in db.session.execute(_CURRENT_ADMISSIONS, {"unit_id": unit_id}):
+    for row in plain_rows(db.session.execute(_CURRENT_ADMISSIONS, {"unit_id": unit_id})):
         rows.setdefault(row.id, row)
         found = substances.setdefault(row.id, [])
         if row.substance is not None:

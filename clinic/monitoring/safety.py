@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select, true
 
+from clinic.db import in_list
 from clinic.extensions import db
 from clinic.models import (
     Admission,
@@ -24,7 +25,7 @@ from clinic.models import (
     ThiaminePrompt,
     User,
 )
-from clinic.monitoring.queries import nth_latest_ids
+from clinic.monitoring.queries import CurrentAdmission, nth_latest_ids
 from clinic.scoring import due, safety
 from clinic.scoring.shifts import ShiftInstance
 
@@ -85,25 +86,25 @@ _SCREEN_SPEC = {
 }
 _SCREEN_ROWS = select(Assessment.id, Assessment.admission_id, Assessment.observed_at,
                       Assessment.recorded_at, Assessment.suicide_risk).where(
-    Assessment.id.in_(bindparam("ids", expanding=True)))
+    in_list(Assessment.id, "ids"))
 _NEWEST_REVIEWS = (
     select(SuicideReview.admission_id, func.max(SuicideReview.reviewed_at))
-    .where(SuicideReview.admission_id.in_(bindparam("ids", expanding=True)))
+    .where(in_list(SuicideReview.admission_id, "ids"))
     .group_by(SuicideReview.admission_id)
 )
 _ATTESTED = select(ObservationAttestation.admission_id, ObservationAttestation.hour_start,
                    ObservationAttestation.concern, User.display_name).join(
     User, User.id == ObservationAttestation.recorded_by_id).where(
-    ObservationAttestation.admission_id.in_(bindparam("ids", expanding=True)),
+    in_list(ObservationAttestation.admission_id, "ids"),
     ObservationAttestation.hour_start >= bindparam("since"),
 )
 _ALCOHOL = select(AdmissionSubstance.admission_id).where(
-    AdmissionSubstance.admission_id.in_(bindparam("ids", expanding=True)),
+    in_list(AdmissionSubstance.admission_id, "ids"),
     AdmissionSubstance.substance == "alcohol",
 )
 _THIAMINE = select(ThiaminePrompt.admission_id, ThiaminePrompt.given, ThiaminePrompt.reason,
                    ThiaminePrompt.recorded_at).where(
-    ThiaminePrompt.admission_id.in_(bindparam("ids", expanding=True)))
+    in_list(ThiaminePrompt.admission_id, "ids"))
 
 
 def facts_for(admissions: list, *, now: datetime, shift: ShiftInstance) -> dict[int, SafetyFacts]:
@@ -124,8 +125,12 @@ def facts_for(admissions: list, *, now: datetime, shift: ShiftInstance) -> dict[
         for admission_id, hour_start, concern, by in db.session.execute(
                 _ATTESTED, {"ids": [a.id for a in continuous], "since": since}):
             attested[admission_id][hour_start] = Attested(concern, by)
-    # One query rather than each ORM admission's substances (the rounds page has not loaded them).
-    alcohol = set(db.session.scalars(_ALCOHOL, {"ids": ids}))
+    if all(isinstance(a, CurrentAdmission) for a in admissions):
+        # The board's, due list's and handover's plain rows carry their substances.
+        alcohol = {a.id for a in admissions if any(s.substance == "alcohol" for s in a.substances)}
+    else:
+        # One query rather than each ORM admission's substances (the rounds page has not loaded them).
+        alcohol = set(db.session.scalars(_ALCOHOL, {"ids": ids}))
     prompted = {a.id for a in admissions
                 if safety.thiamine_prompted(["alcohol"] if a.id in alcohol else [], a.protocols)}
     thiamine = {row[0]: ThiamineRow(*row[1:]) for row in db.session.execute(

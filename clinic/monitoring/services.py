@@ -10,6 +10,7 @@ from sqlalchemy import Integer, bindparam, literal_column, select, true, union_a
 from sqlalchemy.orm import aliased, selectinload
 
 from clinic import audit
+from clinic.db import in_list
 from clinic.entries import current_filter
 from clinic.extensions import db
 from clinic.models import (
@@ -50,7 +51,7 @@ def definition_for(unit: Unit) -> tuple[due.DueDefinition, int | None]:
 def _overrides(*columns):
     return (
         select(*columns)
-        .where(ProtocolOverride.admission_id.in_(bindparam("ids", expanding=True)))
+        .where(in_list(ProtocolOverride.admission_id, "ids"))
         .order_by(ProtocolOverride.id)
     )
 
@@ -142,10 +143,16 @@ class PatientDue:
 
 
 def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, shift: ShiftInstance,
-            definition: due.DueDefinition, recent: Recent | None = None) -> dict[int, PatientDue]:
+            definition: due.DueDefinition, recent: Recent | None = None,
+            prn_doses: list[prn_queries.DoseRow] | None = None) -> dict[int, PatientDue]:
     """Return what is due per admission: protocol reassessments and safety checks this shift.
 
-    Pass `recent` when the page has already fetched it (the board shows the same scores).
+    Pass `recent` when the page has already fetched it (the board shows the same scores), and
+    `prn_doses` when it has read the PRN doses given up to `now` (clinic.prn.queries.doses_for):
+    the doses treating a scale and the effects still to reassess are then taken from them, so
+    only follow-ups of those doses are listed. They must reach back a day before `now`; the
+    handover's reach back a day before its shift, which holds every follow-up not yet overdue
+    (an order's reassessment is at most 24 h after a dose, clinic.prn.forms.BOUNDS).
     """
     ids = [a.id for a in admissions]
     history = histories(ids, recent or recent_for(ids, definition))
@@ -153,9 +160,14 @@ def due_for(admissions: list[Admission | CurrentAdmission], *, now: datetime, sh
     check_times, last_checks = _checks_since(admissions, shift)
     notes = _missed_notes(ids, shift)
     # A dose for a scale brings that scale's reassessment forward where the rules say so (COWS).
-    treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
+    if prn_doses is None:
+        treated = prn_queries.treated_dose_times(ids, now - timedelta(days=1))
+        open_doses = prn_queries.open_follow_ups(ids)
+    else:
+        treated = prn_queries.treated_times_among(prn_doses, now - timedelta(days=1))
+        open_doses = prn_queries.open_follow_ups_among(prn_doses)
     follow_ups = defaultdict(list)
-    for dose in prn_queries.open_follow_ups(ids):
+    for dose in open_doses:
         follow_ups[dose.admission_id].append(dose)
     flags = flags_by_admission(ids)
     facts = safety_facts(admissions, now=now, shift=shift)
@@ -274,7 +286,7 @@ _CHECK_TIMES_POSTGRESQL = _postgresql_check_times()
 
 
 _MISSED_NOTES = select(MissedCheckNote.admission_id, MissedCheckNote.due_at, MissedCheckNote.id).where(
-    MissedCheckNote.admission_id.in_(bindparam("ids", expanding=True)),
+    in_list(MissedCheckNote.admission_id, "ids"),
     MissedCheckNote.due_at >= bindparam("since"),
 )
 

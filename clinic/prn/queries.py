@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.orm import aliased
 
+from clinic.db import in_list, plain_rows
 from clinic.entries import current_filter
 from clinic.extensions import db
 from clinic.models import Assessment, EntryRetraction, PrnDiscontinuation, PrnDose, PrnEffect, PrnOrder, User
@@ -56,6 +58,8 @@ class DoseRow:
     recorded_at: datetime | None = None
     drug_class: str = prn.OTHER
     effect_id: int | None = None
+    #: The scale the dose's order treats, if any (COWS: a dose brings its reassessment forward).
+    treats_scale: str | None = None
 
     @property
     def counts(self) -> bool:
@@ -117,10 +121,18 @@ def _retracted():
     return exists().where(EntryRetraction.entry_kind == PrnDose.kind, EntryRetraction.entry_id == PrnDose.id)
 
 
-def effect_retracted():
+def effect_retracted(effect=PrnEffect):
     """The condition "this effect reassessment was marked entered in error"."""
-    return exists().where(EntryRetraction.entry_kind == PrnEffect.kind,
-                          EntryRetraction.entry_id == PrnEffect.id)
+    return exists().where(EntryRetraction.entry_kind == PrnEffect.kind, EntryRetraction.entry_id == effect.id)
+
+
+# The statements below are built once: building them cost more than running them for a ward's
+# few dozen doses (the handover and the board read them on every view).
+_FIRST_EFFECTS = (
+    select(PrnEffect.dose_id, PrnEffect.effect, PrnEffect.assessed_at, PrnEffect.side_effects, PrnEffect.id)
+    .where(in_list(PrnEffect.dose_id, "dose_ids"), ~effect_retracted())
+    .order_by(PrnEffect.assessed_at, PrnEffect.id)
+)
 
 
 def _first_effects(dose_ids: Sequence[int]) -> dict[int, tuple]:
@@ -128,17 +140,62 @@ def _first_effects(dose_ids: Sequence[int]) -> dict[int, tuple]:
     reassessment not entered in error."""
     if not dose_ids:
         return {}
-    rows = db.session.execute(
-        select(PrnEffect.dose_id, PrnEffect.effect, PrnEffect.assessed_at, PrnEffect.side_effects,
-               PrnEffect.id)
-        .where(PrnEffect.dose_id.in_(dose_ids), ~effect_retracted())
-        .order_by(PrnEffect.assessed_at, PrnEffect.id)
-    ).all()
     first: dict[int, tuple] = {}
-    for dose_id, effect, assessed_at, side_effects, effect_id in rows:
-        if dose_id not in first:
-            first[dose_id] = (effect, assessed_at, tuple(side_effects or ()), effect_id)
+    for row in db.session.execute(_FIRST_EFFECTS, {"dose_ids": list(dose_ids)}):
+        first.setdefault(row.dose_id, (row.effect, row.assessed_at, tuple(row.side_effects or ()), row.id))
     return first
+
+
+_EARLIER = aliased(PrnEffect)
+_FIRST_EFFECT_ID = (
+    select(_EARLIER.id).where(_EARLIER.dose_id == PrnDose.id, ~effect_retracted(_EARLIER))
+    .order_by(_EARLIER.assessed_at, _EARLIER.id).limit(1).correlate(PrnDose).scalar_subquery()
+)
+
+
+def _doses(*where):
+    """Return the statement reading doses with their earliest effect not entered in error."""
+    return (
+        select(PrnDose.id, PrnDose.admission_id, PrnDose.order_id, PrnOrder.drug, PrnOrder.drug_class,
+               PrnOrder.treats_scale, PrnDose.dose, PrnOrder.dose_unit, PrnDose.route, PrnDose.observed_at,
+               PrnDose.outcome, PrnDose.override_rule, PrnDose.override_reason, PrnDose.breach_rule,
+               PrnDose.breach_reason, PrnDose.reason, User.display_name, PrnDose.effect_due_at,
+               PrnDose.is_late, PrnDose.recorded_at, _retracted().label("retracted"), PrnEffect.effect,
+               PrnEffect.assessed_at.label("effect_at"), PrnEffect.side_effects,
+               PrnEffect.id.label("effect_id"))
+        .join(PrnOrder, PrnOrder.id == PrnDose.order_id)
+        .join(User, User.id == PrnDose.recorded_by_id)
+        .outerjoin(PrnEffect, (PrnEffect.dose_id == PrnDose.id) & (PrnEffect.id == _FIRST_EFFECT_ID))
+        .where(*where)
+        .order_by(PrnDose.observed_at, PrnDose.id)
+    )
+
+
+_DOSES = _doses(in_list(PrnDose.admission_id, "ids"), PrnDose.observed_at >= bindparam("start"),
+                PrnDose.observed_at <= bindparam("end"))
+# Only the open doses themselves: one left open since day 1 must not read the whole stay.
+_ANY_EFFECT = aliased(PrnEffect)
+_OPEN_DOSES = _doses(in_list(PrnDose.admission_id, "ids"), PrnDose.outcome == GIVEN,
+                     PrnDose.effect_due_at.is_not(None), ~_retracted(),
+                     ~exists().where(_ANY_EFFECT.dose_id == PrnDose.id, ~effect_retracted(_ANY_EFFECT)))
+
+
+def _dose_rows(statement, params: dict) -> list[DoseRow]:
+    return [
+        DoseRow(
+            id=row.id, admission_id=row.admission_id, order_id=row.order_id, drug=row.drug,
+            dose=row.dose, dose_unit=row.dose_unit, route=row.route, given_at=row.observed_at,
+            outcome=row.outcome, is_override=row.override_rule is not None,
+            is_breach=row.breach_rule is not None, entered_in_error=bool(row.retracted),
+            reason=row.reason, given_by=row.display_name, effect=row.effect, effect_at=row.effect_at,
+            override_rule=row.override_rule, override_reason=row.override_reason,
+            breach_rule=row.breach_rule, breach_reason=row.breach_reason,
+            effect_due_at=row.effect_due_at, side_effects=tuple(row.side_effects or ()), is_late=row.is_late,
+            recorded_at=row.recorded_at, drug_class=row.drug_class, effect_id=row.effect_id,
+            treats_scale=row.treats_scale,
+        )
+        for row in plain_rows(db.session.execute(statement, params))
+    ]
 
 
 def doses_for(admission_ids: Iterable[int], start: datetime, end: datetime) -> list[DoseRow]:
@@ -146,41 +203,7 @@ def doses_for(admission_ids: Iterable[int], start: datetime, end: datetime) -> l
     ids = list(admission_ids)
     if not ids:
         return []
-    return _dose_rows(PrnDose.admission_id.in_(ids), PrnDose.observed_at >= start, PrnDose.observed_at <= end)
-
-
-def _dose_rows(*where) -> list[DoseRow]:
-    rows = db.session.execute(
-        select(PrnDose.id, PrnDose.admission_id, PrnDose.order_id, PrnOrder.drug, PrnOrder.drug_class,
-               PrnDose.dose, PrnOrder.dose_unit, PrnDose.route, PrnDose.observed_at, PrnDose.outcome,
-               PrnDose.override_rule, PrnDose.override_reason, PrnDose.breach_rule, PrnDose.breach_reason,
-               PrnDose.reason, User.display_name, PrnDose.effect_due_at, PrnDose.is_late,
-               PrnDose.recorded_at, _retracted().label("retracted"))
-        .join(PrnOrder, PrnOrder.id == PrnDose.order_id)
-        .join(User, User.id == PrnDose.recorded_by_id)
-        .where(*where)
-        .order_by(PrnDose.observed_at, PrnDose.id)
-    ).all()
-    effects = _first_effects([row[0] for row in rows])
-    result = []
-    # Unpacked by position: a whole stay's doses pass here (the trends), and a Row's lookup by
-    # name cost more than building the DoseRow.
-    for (dose_id, admission_id, order_id, drug, drug_class, dose, dose_unit, route, observed_at, outcome,
-         override_rule, override_reason, breach_rule, breach_reason, reason, given_by, effect_due_at,
-         is_late, recorded_at, retracted) in rows:
-        effect, effect_at, side, effect_id = effects.get(dose_id, (None, None, (), None))
-        result.append(DoseRow(
-            id=dose_id, admission_id=admission_id, order_id=order_id, drug=drug,
-            dose=dose, dose_unit=dose_unit, route=route, given_at=observed_at,
-            outcome=outcome, is_override=override_rule is not None,
-            is_breach=breach_rule is not None, entered_in_error=bool(retracted),
-            reason=reason, given_by=given_by, effect=effect, effect_at=effect_at,
-            override_rule=override_rule, override_reason=override_reason,
-            breach_rule=breach_rule, breach_reason=breach_reason,
-            effect_due_at=effect_due_at, side_effects=side, is_late=is_late,
-            recorded_at=recorded_at, drug_class=drug_class, effect_id=effect_id,
-        ))
-    return result
+    return _dose_rows(_DOSES, {"ids": ids, "start": start, "end": end})
 
 
 def _same_medicine(a, b) -> bool:
@@ -216,22 +239,44 @@ def order_stop(order, discontinued_at: datetime | None) -> datetime | None:
     return min(stops) if stops else None
 
 
+_LATEST_SCORES = (
+    select(Assessment.admission_id, Assessment.scale, Assessment.total, Assessment.observed_at)
+    .where(in_list(Assessment.admission_id, "ids"), in_list(Assessment.scale, "scales"),
+           Assessment.total.is_not(None), Assessment.observed_at <= bindparam("at"),
+           Assessment.observed_at > bindparam("since"), current_filter(Assessment))
+    .order_by(Assessment.observed_at, Assessment.id)
+)
+
+
 def _latest_scores(admission_ids: Sequence[int], scales: set[str],
                    at: datetime) -> dict[tuple[int, str], tuple]:
     if not scales:
         return {}
-    rows = db.session.execute(
-        select(Assessment.admission_id, Assessment.scale, Assessment.total, Assessment.observed_at)
-        .where(Assessment.admission_id.in_(admission_ids), Assessment.scale.in_(scales),
-               Assessment.total.is_not(None), Assessment.observed_at <= at,
-               Assessment.observed_at > at - LOOKBACK)
-        .where(current_filter(Assessment))
-        .order_by(Assessment.observed_at, Assessment.id)
-    ).all()
     latest: dict[tuple[int, str], tuple] = {}
-    for row in rows:
+    params = {"ids": list(admission_ids), "scales": sorted(scales), "at": at, "since": at - LOOKBACK}
+    for row in db.session.execute(_LATEST_SCORES, params):
         latest[(row.admission_id, row.scale)] = (row.total, row.observed_at)
     return latest
+
+
+# Plain rows, not PrnOrder objects: chain_ids and order_stop read the same attributes.
+_ORDERS = (
+    select(PrnOrder.id, PrnOrder.admission_id, PrnOrder.drug, PrnOrder.drug_class, PrnOrder.dose,
+           PrnOrder.dose_unit, PrnOrder.route, PrnOrder.indication, PrnOrder.treats_scale,
+           PrnOrder.min_interval_minutes, PrnOrder.max_doses_24h, PrnOrder.max_amount_24h,
+           PrnOrder.score_threshold, PrnOrder.hold_parameters, PrnOrder.reassess_after_minutes,
+           PrnOrder.starts_at, PrnOrder.stops_at, PrnOrder.prescribed_at, PrnOrder.supersedes_id,
+           PrnOrder.allergy_acknowledged, PrnDiscontinuation.discontinued_at, User.display_name)
+    .join(User, User.id == PrnOrder.prescribed_by_id)
+    .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
+    .where(in_list(PrnOrder.admission_id, "ids"))
+)
+_COUNTED_DOSES = (
+    select(PrnDose.id, PrnDose.order_id, PrnDose.observed_at, PrnDose.dose)
+    .where(in_list(PrnDose.order_id, "order_ids"), PrnDose.outcome == GIVEN, ~_retracted(),
+           PrnDose.observed_at > bindparam("since"), PrnDose.observed_at <= bindparam("at"))
+    .order_by(PrnDose.observed_at, PrnDose.id)
+)
 
 
 def active_orders(admission_ids: Iterable[int], at: datetime) -> list[OrderRow]:
@@ -239,44 +284,34 @@ def active_orders(admission_ids: Iterable[int], at: datetime) -> list[OrderRow]:
     ids = list(admission_ids)
     if not ids:
         return []
-    every = db.session.execute(
-        select(PrnOrder, PrnDiscontinuation.discontinued_at, User.display_name)
-        .join(User, User.id == PrnOrder.prescribed_by_id)
-        .outerjoin(PrnDiscontinuation, PrnDiscontinuation.order_id == PrnOrder.id)
-        .where(PrnOrder.admission_id.in_(ids))
-    ).all()
-    by_id = {row.PrnOrder.id: row.PrnOrder for row in every}
+    every = plain_rows(db.session.execute(_ORDERS, {"ids": ids}))
+    by_id = {order.id: order for order in every}
     active = []
-    for row in every:
-        stop = order_stop(row.PrnOrder, row.discontinued_at)
-        if row.PrnOrder.prescribed_at <= at and (stop is None or stop > at):
-            active.append((row.PrnOrder, stop, row.display_name))
+    for order in every:
+        stop = order_stop(order, order.discontinued_at)
+        if order.prescribed_at <= at and (stop is None or stop > at):
+            active.append((order, stop))
     if not active:
         return []
-    chains = {order.id: chain_ids(by_id, order) for order, _, _ in active}
+    chains = {order.id: chain_ids(by_id, order) for order, _ in active}
     wanted = sorted({i for chain in chains.values() for i in chain})
-    dose_rows = db.session.execute(
-        select(PrnDose.id, PrnDose.order_id, PrnDose.observed_at, PrnDose.dose)
-        .where(PrnDose.order_id.in_(wanted), PrnDose.outcome == GIVEN, ~_retracted(),
-               PrnDose.observed_at > at - LOOKBACK, PrnDose.observed_at <= at)
-        .order_by(PrnDose.observed_at, PrnDose.id)
-    ).all()
     by_order = defaultdict(list)
-    for dose in dose_rows:
+    params = {"order_ids": wanted, "since": at - LOOKBACK, "at": at}
+    for dose in plain_rows(db.session.execute(_COUNTED_DOSES, params)):
         by_order[dose.order_id].append(dose)
     last_ids = []
-    for order, _, _ in active:
+    for order, _ in active:
         doses = [d for i in chains[order.id] for d in by_order[i]]
         if doses:
             last_ids.append(max(doses, key=lambda d: (d.observed_at, d.id)).id)
     effects = _first_effects(last_ids)
-    scores = _latest_scores(ids, {o.treats_scale for o, _, _ in active if o.treats_scale}, at)
+    scores = _latest_scores(ids, {o.treats_scale for o, _ in active if o.treats_scale}, at)
     result = []
-    for order, stop, prescriber in active:
+    for order, stop in active:
         doses = sorted((d for i in chains[order.id] for d in by_order[i]),
                        key=lambda d: (d.observed_at, d.id))
         given = [(d.observed_at, d.dose) for d in doses]
-        limits = prn.Order(dose=order.dose, min_interval=order.min_interval,
+        limits = prn.Order(dose=order.dose, min_interval=timedelta(minutes=order.min_interval_minutes),
                            max_doses_24h=order.max_doses_24h, max_amount_24h=order.max_amount_24h,
                            starts_at=order.starts_at, stops_at=stop)
         decision = prn.check(limits, given, max(at, order.starts_at), order.dose)
@@ -291,11 +326,11 @@ def active_orders(admission_ids: Iterable[int], at: datetime) -> list[OrderRow]:
             max_doses_24h=order.max_doses_24h, max_amount_24h=order.max_amount_24h,
             score_threshold=order.score_threshold, hold_parameters=dict(order.hold_parameters or {}),
             reassess_after_minutes=order.reassess_after_minutes, starts_at=order.starts_at, stops_at=stop,
-            prescribed_by=prescriber, prescribed_at=order.prescribed_at, supersedes_id=order.supersedes_id,
-            allergy_acknowledged=order.allergy_acknowledged, next_eligible_at=decision.next_eligible_at,
-            doses_24h=count, amount_24h=amount, last_dose_at=last.observed_at if last else None,
-            last_dose_amount=last.dose if last else None, last_effect=effect, last_effect_at=effect_at,
-            latest_score=score, latest_score_at=score_at,
+            prescribed_by=order.display_name, prescribed_at=order.prescribed_at,
+            supersedes_id=order.supersedes_id, allergy_acknowledged=order.allergy_acknowledged,
+            next_eligible_at=decision.next_eligible_at, doses_24h=count, amount_24h=amount,
+            last_dose_at=last.observed_at if last else None, last_dose_amount=last.dose if last else None,
+            last_effect=effect, last_effect_at=effect_at, latest_score=score, latest_score_at=score_at,
         ))
     result.sort(key=lambda r: (r.admission_id, r.drug.lower(), r.id))
     return result
@@ -306,11 +341,22 @@ def open_follow_ups(admission_ids: Iterable[int]) -> list[DoseRow]:
     ids = list(admission_ids)
     if not ids:
         return []
-    # Only the open doses themselves: one left open since day 1 must not read the whole stay.
-    doses = _dose_rows(PrnDose.admission_id.in_(ids), PrnDose.outcome == GIVEN,
-                       PrnDose.effect_due_at.is_not(None), ~_retracted(),
-                       ~exists().where(PrnEffect.dose_id == PrnDose.id, ~effect_retracted()))
-    return sorted(doses, key=lambda d: (d.effect_due_at, d.id))
+    return sorted(_dose_rows(_OPEN_DOSES, {"ids": ids}), key=lambda d: (d.effect_due_at, d.id))
+
+
+def open_follow_ups_among(doses: Iterable[DoseRow]) -> list[DoseRow]:
+    """Return `open_follow_ups` among doses already read (doses_for), oldest due first."""
+    return sorted((d for d in doses if d.counts and d.effect_due_at is not None and d.effect is None),
+                  key=lambda d: (d.effect_due_at, d.id))
+
+
+def treated_times_among(doses: Iterable[DoseRow], since: datetime) -> dict[tuple[int, str], list[datetime]]:
+    """Return `treated_dose_times` among doses already read (doses_for) that were given after `since`."""
+    result: dict[tuple[int, str], list[datetime]] = defaultdict(list)
+    for dose in doses:
+        if dose.counts and dose.treats_scale is not None and dose.given_at > since:
+            result[(dose.admission_id, dose.treats_scale)].append(dose.given_at)
+    return dict(result)
 
 
 def treated_dose_times(admission_ids: Iterable[int],

@@ -90,10 +90,8 @@ def _severity(p: PatientHandover) -> str:
 
 
 def _summary_text(p: PatientHandover) -> str:
-    hours = (f"{p.hours_since_last_use} h since last use" if p.hours_since_last_use is not None
-             else "last use unknown")
     substances = ", ".join(p.substances) or "none recorded"
-    text = (f"{p.age} y, {p.sex}. Day {p.detox_day}, {hours}. Substances: {substances}. "
+    text = (f"{p.age} y, {p.sex}. Day {p.detox_day}, {p.since_use}. Substances: {substances}. "
             f"Protocols: {', '.join(p.protocols) or 'none'}. Observation: {p.observation_level}. "
             f"Attending: {p.attending or 'not recorded'}.")
     if p.risk_flags:

@@ -14,16 +14,22 @@ from clinic.scoring.due import OBSERVATION_LEVELS
 from clinic.timefmt import local_time
 
 
-def since_use_words(admission, now: datetime) -> Markup:
-    """Return hours since last use of the primary substance and of each with an active scale."""
+def since_use_text(admission, now: datetime) -> str:
+    """Return hours since last use of the primary substance and of each with an active scale, as
+    plain text ("Alcohol 80 h since last use · Benzodiazepines 60 h since last use")."""
     shown = safety.hours_since_use(
         [(s.substance, s.is_primary, s.last_use_at) for s in admission.substances], admission.protocols, now)
     if not shown:
-        return Markup("last use unknown")
-    return Markup(" · ".join(
-        f"{escape(SUBSTANCES.get(s.substance, s.substance))} "
+        return "last use unknown"
+    return " · ".join(
+        f"{SUBSTANCES.get(s.substance, s.substance)} "
         + (f"{s.hours} h since last use" if s.hours is not None else "last use unknown")
-        for s in shown))
+        for s in shown)
+
+
+def since_use_words(admission, now: datetime) -> Markup:
+    """Return `since_use_text` for a page."""
+    return escape(since_use_text(admission, now))
 
 
 _RISK_CLASS = {"high": "badge-allergy", "moderate": "badge-allergy", "low": "badge-warn"}
