@@ -322,6 +322,12 @@ def test_every_view_and_print_is_audited(client, auth, stay, audit_events):
         assert client.get(f"/admissions/{admission.id}/{url}").status_code == 200
     response = client.get(f"/admissions/{admission.id}/trends.pdf?paper=letter")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    # Paper has no hover: the key says what a short day label stands for.
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    text = " ".join(PdfReader(BytesIO(response.data)).pages[0].extract_text().split())
+    assert "detox days (D5: day 5)" in text and "day 1 began 12 h after last use" in text
     pages = [json.loads(e.detail)["page"] for e in audit_events("view") if e.object_type == "admission"]
     assert pages == ["trends", "flowsheet", "day summaries"]
     printed = audit_events("print")
