@@ -120,6 +120,7 @@ def test_a_fortnight_whole_stay_at_tablet_and_desktop_width(browser, server, mak
     assert "Day 14 · " in page.locator(".timeline-chart text.titled title").last.text_content()
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/fortnight-{viewport['width']}.png", full_page=True)
+        page.locator(".timeline-chart").screenshot(path=f"{SHOTS}/fortnight-chart-{viewport['width']}.png")
         pdf = page.request.get(f"{server}/admissions/{admission.id}/trends.pdf?range=stay")
         with open(f"{SHOTS}/fortnight.pdf", "wb") as out:
             out.write(pdf.body())
