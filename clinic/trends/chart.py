@@ -305,10 +305,9 @@ def _lane(lane, axis: TimeAxis, size: ChartSize, top: float) -> Group:
     placed = _stagger(lane.marks, axis)
     # A mark's text runs right until the next mark on its row; where the whole text has no room
     # only the first word (the drug) is drawn, or nothing: the mark's label has all of it.
-    next_x = [axis.left + axis.width] * len(placed)
-    seen = {}
+    next_x, seen = [0.0] * len(placed), {}
     for index in range(len(placed) - 1, -1, -1):
-        row, x, _mark_ = placed[index]
+        row, x, _ = placed[index]
         next_x[index] = seen.get(row, axis.left + axis.width + 4.5)
         seen[row] = x
     font = size.font - 1.5
