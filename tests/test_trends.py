@@ -322,6 +322,12 @@ def test_every_view_and_print_is_audited(client, auth, stay, audit_events):
         assert client.get(f"/admissions/{admission.id}/{url}").status_code == 200
     response = client.get(f"/admissions/{admission.id}/trends.pdf?paper=letter")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    # Paper has no hover: the key says what a short day label stands for.
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    text = " ".join(PdfReader(BytesIO(response.data)).pages[0].extract_text().split())
+    assert "detox days (D5: day 5)" in text and "day 1 began 12 h after last use" in text
     pages = [json.loads(e.detail)["page"] for e in audit_events("view") if e.object_type == "admission"]
     assert pages == ["trends", "flowsheet", "day summaries"]
     printed = audit_events("print")
@@ -422,3 +428,95 @@ def test_the_edge_of_a_normal_range_is_normal(client, auth, stay):
     assert re.search(r'<td class="abnormal" title="Temperature 36\.0 °C — outside normal', sheet)
     assert re.search(r'<td class="" title="Temperature 36\.1 °C · ', sheet)
     assert re.search(r'<td class="" title="Temperature 38\.0 °C · ', sheet)
+
+
+TEXT = re.compile(r'<text x="([-\d.]+)" y="([-\d.]+)" font-size="([\d.]+)"( font-weight="bold")?'
+                  r'(?: text-anchor="(\w+)")?[^>]*>(?:<title>([^<]*)</title>)?([^<]*)</text>')
+
+
+def drawn_labels(html: str) -> list[tuple[float, float, float, str, str, float]]:
+    """Return (baseline y, left, right, text, title, font size) of each label, measured as the chart does."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    labels = []
+    for x, y, size, bold, anchor, title, text in TEXT.findall(html):
+        text = unescape(text)
+        width = stringWidth(text, "Helvetica-Bold" if bold else "Helvetica", float(size))
+        left = float(x) - {"": 0, "middle": width / 2, "end": width}[anchor]
+        labels.append((float(y), left, left + width, text, unescape(title), float(size)))
+    return labels
+
+
+def fortnight(with_last_use: bool = True):
+    """A 14-day stay as the whole-stay timeline draws it: 60 PRN doses, some close together."""
+    from zoneinfo import ZoneInfo
+
+    from clinic.trends.model import EventMark, Lane, Timeline
+
+    admitted = utc_now().replace(microsecond=0) - timedelta(days=14)
+    doses = []
+    for n in range(60):
+        at = admitted + timedelta(minutes=30 + 330 * n + (0 if n % 7 else -300))
+        drug = "Chlordiazepoxide" if n % 3 else "Diazepam"
+        symbol, tone = [("P", ""), ("O", "hollow"), ("!", "danger")][n % 3 if n % 5 == 0 else 0]
+        doses.append(EventMark(at, "prn", symbol, f"PRN {drug} 10 mg oral · given · dose {n}",
+                               f"{drug} → {'better' if n % 2 else 'no change'}", tone))
+    last_use = admitted - timedelta(hours=20) if with_last_use else None
+    return Timeline(admitted, admitted + timedelta(days=14), ZoneInfo("Europe/London"), admitted, last_use,
+                    [], Lane("Events", "", [], "none"), Lane("PRN doses", "", doses, "none"))
+
+
+@pytest.mark.parametrize("medium", ["page", "A4"])
+def test_a_fortnight_draws_no_label_over_another(medium):
+    from reportlab.lib.pagesizes import A4
+
+    from clinic.trends import chart, pdf
+
+    timeline = fortnight()
+    size = chart.ChartSize() if medium == "page" else chart.ChartSize(
+        width=A4[0] - 2 * pdf.MARGIN, panel=44, font=7, interactive=False)
+    html = chart.to_svg(chart.build(timeline, size), "test")
+    labels = drawn_labels(html)
+    # A label's box: its measured width, and Helvetica's ascent and descent above and below its baseline.
+    boxes = sorted((left, right, y - 0.72 * size, y + 0.21 * size, text)
+                   for y, left, right, text, _, size in labels)
+    for index, (_, right, top, bottom, text) in enumerate(boxes):
+        for other_left, _, other_top, other_bottom, other in boxes[index + 1:]:
+            if other_left >= right:
+                break
+            assert other_bottom <= top or other_top >= bottom, f"{text!r} runs into {other!r}"
+    # The drug names stop short of the next mark.
+    for x, y, width, height in re.findall(r'<rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" '
+                                          r'height="([\d.]+)"[^>]*fill="#(?:1d4e89|b3261e|ffffff)"', html):
+        if float(width) > 10:
+            continue
+        for left, right, top, bottom, text in boxes:
+            if len(text) > 1 and right > float(x) and left < float(x) + float(width):
+                assert bottom <= float(y) or top >= float(y) + float(height), f"{text!r} runs over a mark"
+    # Every day keeps its line and every dose its mark, labelled in full.
+    day_lines = re.findall(r'<line [^>]*stroke-dasharray="3 2"', html)
+    assert len(day_lines) == 15
+    if size.interactive:
+        marks = points(html, "prn")
+        assert [label for _, _, label in marks] == [m.label for m in timeline.doses.marks]
+        assert {cls.split()[-1] for _, cls, _ in marks} == {"m-prn"}
+        # A shortened day label keeps its full words as its title.
+        days = [(text, title) for _, _, _, text, title, _ in labels if title]
+        assert days and all(title.startswith("Day ") and "h since use" in title for _, title in days)
+        assert any(text != title for text, title in days)
+    # The override and breach letters are drawn for each such dose: not colour alone.
+    letters = [text for _, _, _, text, *_ in labels if text in ("P", "O", "!")]
+    assert letters.count("O") == 4 and letters.count("!") == 4 and len(letters) == 60
+    # The day labels say as much as fits (the drug names have no room at this scale: hover has them).
+    assert any(text.startswith(("Day 5", "D5")) for _, _, _, text, *_ in labels)
+
+
+def test_two_days_keep_the_full_day_labels_and_drug_effects():
+    from clinic.trends import chart
+
+    timeline = fortnight()
+    timeline.start = timeline.end - timedelta(days=2, hours=1)
+    html = chart.to_svg(chart.build(timeline), "test")
+    texts = [text for _, _, _, text, *_ in drawn_labels(html)]
+    assert "Day 13 · 308 h since use" in texts and "Day 14 · 332 h since use" in texts
+    assert "Chlordiazepoxide → better" in texts

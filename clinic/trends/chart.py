@@ -15,6 +15,7 @@ from datetime import timedelta
 from markupsafe import Markup, escape
 from reportlab.graphics.shapes import Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from clinic.scoring.trends import TimeAxis, detox_day_starts, downsample, extreme_indices, split_at_gaps
 from clinic.trends.model import EventMark, Fact, Panel, Timeline
@@ -37,6 +38,8 @@ LANE = 34
 LINE_COLUMN = 2
 MARK_COLUMN = 36
 MARK = 6
+#: The least room between two labels on one row.
+LABEL_GAP = 3
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#616e7c")
@@ -132,17 +135,48 @@ def _text(x, y, text, size, *, anchor="start", colour=INK, bold=False) -> String
 
 
 def _day_boundaries(drawing, timeline: Timeline, axis: TimeAxis, size: ChartSize, height: float) -> None:
-    for number, start in enumerate(detox_day_starts(timeline.admitted_at, timeline.end), start=1):
-        if not axis.contains(start):
-            continue
-        x = axis.x(start)
+    """Draw every day's line, and over it the longest label that fits before the next day's.
+
+    A fortnight gives each day about 60 px on the page and 28 pt on A4, less than "Day 5 · 96 h
+    since use" needs: a shorter form is drawn, or none where even "D5" would touch the label
+    before it. The page's label keeps the full words as its title (hover).
+    """
+    days = [(number, axis.x(start), timeline.hours_since_use(start))
+            for number, start in enumerate(detox_day_starts(timeline.admitted_at, timeline.end), start=1)
+            if axis.contains(start)]
+    y, right = height - HEAD + 8, axis.left + axis.width
+    last_end = -1e9
+    for index, (number, x, hours) in enumerate(days):
         drawing.add(_line(x, FOOT - 4, x, height - HEAD + 4, strokeColor=DAY_LINE, strokeWidth=0.8,
                          strokeDashArray=[3, 2]))
-        label = f"Day {number}"
-        hours = timeline.hours_since_use(start)
-        if hours is not None:
-            label += f" · {hours} h since use"
-        drawing.add(_text(x + 2, height - HEAD + 8, label, size.font, bold=True))
+        if hours is None:
+            forms = [f"Day {number}", f"D{number}"]
+        else:
+            forms = [f"Day {number} · {hours} h since use", f"Day {number} · {hours} h",
+                     f"D{number} · {hours} h", f"D{number}"]
+        if x + 2 < last_end + LABEL_GAP:
+            continue
+        room = (days[index + 1][1] if index + 1 < len(days) else right) - LABEL_GAP
+        label = _fitting(forms, x + 2, room, BOLD, size.font)
+        if label is None:
+            # Too narrow a day for any form: the shortest runs on over the next day's line, whose
+            # label then gives way.
+            label = forms[-1]
+            if x + 2 + stringWidth(label, BOLD, size.font) > right + RIGHT:
+                continue
+        text = _text(x + 2, y, label, size.font, bold=True)
+        if size.interactive:
+            text.__dict__["_title"] = forms[0]
+        drawing.add(text)
+        last_end = x + 2 + stringWidth(label, BOLD, size.font)
+
+
+def _fitting(forms: list[str], x: float, room: float, font: str, size: float) -> str | None:
+    """Return the first (longest) of the forms that ends before room, if any."""
+    for form in forms:
+        if x + stringWidth(form, font, size) <= room:
+            return form
+    return None
 
 
 def _tick_step(span: timedelta) -> timedelta:
@@ -268,24 +302,39 @@ def _lane(lane, axis: TimeAxis, size: ChartSize, top: float) -> Group:
         group.add(_text(4, top - 2 * size.font - 3, lane.subtitle, size.font - 1, colour=MUTED))
     if not lane.marks:
         group.add(_text(axis.left + 8, bottom + LANE / 2 - 3, lane.empty, size.font, colour=MUTED))
-    for row, mark in _stagger(lane.marks, axis):
-        x = axis.x(mark.at)
+    placed = _stagger(lane.marks, axis)
+    # A mark's text runs right until the next mark on its row; where the whole text has no room
+    # only the first word (the drug) is drawn, or nothing: the mark's label has all of it.
+    next_x, seen = [0.0] * len(placed), {}
+    for index in range(len(placed) - 1, -1, -1):
+        row, x, _ = placed[index]
+        next_x[index] = seen.get(row, axis.left + axis.width + 4.5)
+        seen[row] = x
+    font = size.font - 1.5
+    for index, (row, x, mark) in enumerate(placed):
         y = bottom + 5 + row * 13
         group.add(_line(x, bottom, x, y, strokeColor=MUTED, strokeWidth=0.5))
         group.contents.extend(_mark(mark, x, y, size))
         if mark.text:
-            group.add(_text(x + 6, y + 1, mark.text, size.font - 1.5, colour=INK))
+            forms = [mark.text, mark.text.split(" → ")[0]] if " → " in mark.text else [mark.text]
+            text = _fitting(forms, x + 6, next_x[index] - 4.5 - LABEL_GAP, FONT, font)
+            if text:
+                group.add(_text(x + 6, y + 1, text, font, colour=INK))
     return group
 
 
-def _stagger(marks: list[EventMark], axis: TimeAxis) -> list[tuple[int, EventMark]]:
-    """Put marks on alternating rows where their labels would overlap."""
+def _stagger(marks: list[EventMark], axis: TimeAxis) -> list[tuple[int, float, EventMark]]:
+    """Put marks on the lower row while they are far apart, else on the row with more room.
+
+    Dense marks (a fortnight's doses come every 14 px or so) alternate, so no two touch unless
+    three fall within a mark's width.
+    """
     placed, last_x = [], {0: -1e9, 1: -1e9}
     for mark in sorted(marks, key=lambda m: m.at):
         x = axis.x(mark.at)
-        row = 0 if x - last_x[0] > 44 else (1 if x - last_x[1] > 44 else 0)
+        row = 0 if x - last_x[0] > 44 or last_x[0] <= last_x[1] else 1
         last_x[row] = x
-        placed.append((row, mark))
+        placed.append((row, x, mark))
     return placed
 
 
@@ -375,9 +424,12 @@ def _svg_shapes(node, height: float, out: list[str]) -> None:
             anchor = {"start": "", "middle": ' text-anchor="middle"', "end": ' text-anchor="end"'}[
                 shape.textAnchor]
             weight = ' font-weight="bold"' if shape.fontName.endswith("Bold") else ""
+            # Text lets taps through (trends.css) unless it has a title to show on hover.
+            title = shape.__dict__.get("_title")
+            title = f' class="titled"><title>{escape(title)}</title' if title else ""
             out.append(f'<text x="{_n(shape.x)}" y="{_n(height - shape.y)}" '
-                       f'font-size="{_n(shape.fontSize)}"{weight}{anchor} fill="{_colour(shape.fillColor)}">'
-                       f'{escape(shape.text)}</text>')
+                       f'font-size="{_n(shape.fontSize)}"{weight}{anchor} fill="{_colour(shape.fillColor)}"'
+                       f'{title}>{escape(shape.text)}</text>')
         else:
             raise TypeError(f"no SVG for {type(shape).__name__}")
 

@@ -66,6 +66,15 @@ class _NumberedCanvas:
         return NumberedCanvas
 
 
+def _days_key(timeline: Timeline) -> str:
+    """Say what a short day label stands for: on A4 a fortnight's days have room for "D5" only."""
+    key = "dashed lines: detox days (D5: day 5), each 24 h after admission or the day before"
+    hours = timeline.hours_since_use(timeline.admitted_at)
+    if hours is not None:
+        key += f"; day 1 began {hours} h after last use"
+    return key
+
+
 def timeline_pdf(admission, timeline: Timeline, rows, *, printed_by: str, paper: str = "a4") -> bytes:
     """Return the PDF of the timeline for `admission`."""
     pagesize = LETTER if paper == "letter" else A4
@@ -91,7 +100,7 @@ def timeline_pdf(admission, timeline: Timeline, rows, *, printed_by: str, paper:
     story = [Paragraph(heading, styles["Normal"]), Paragraph(allergies, styles["Normal"]),
              Paragraph(span, styles["Normal"]), Spacer(1, 3 * mm), _Scaled(drawing),
              Paragraph("● normal · ■ outside normal · hollow square: corrected value · lines break where "
-                       "a reading came later than expected", styles["Italic"])]
+                       "a reading came later than expected · " + _days_key(timeline), styles["Italic"])]
     footer = (f"{admission.unit.name} · printed {when(utc_now(), zone)} "
               f"{utc_now().astimezone(zone).strftime('%Z')} by {printed_by}")
     doc.build(story, canvasmaker=_NumberedCanvas.make(footer))
