@@ -177,7 +177,7 @@ def test_override_where_the_unit_allows_is_recorded_and_marked(client, auth, adm
     dose = doses()[-1]
     assert (dose.override_rule, dose.override_reason) == ("too_soon", "Severe tremor, doctor on phone")
     chart = text_of(client.get(f"/admissions/{admission.id}"))
-    assert "Override (too soon)" in chart
+    assert "Override (minimum interval)" in chart
     # On the due list (its effect follow-up), in the rows trends and handover read, and in the audit.
     assert "PRN effect — Lorazepam 1 mg — OVERRIDE" in text_of(client.get(f"/units/{admission.unit_id}/due"))
     row = queries.doses_for([admission.id], utc_now() - timedelta(hours=2), utc_now())[-1]
@@ -200,7 +200,7 @@ def test_backdated_breach_is_recorded_flagged_and_escalated(client, auth, admiss
     assert dose.breach_rule == "too_soon" and dose.override_rule is None
     [escalation] = db.session.scalars(select(Escalation)).all()
     assert escalation.rule == f"prn_breach:{dose.id}" and "PRN limit breach" in escalation.reason
-    assert "Limit breach (too soon)" in text_of(client.get(f"/admissions/{admission.id}"))
+    assert "Limit breach (minimum interval)" in text_of(client.get(f"/admissions/{admission.id}"))
     assert json.loads(audit_events("create")[-2].detail)["breach"] == "too_soon"
 
 

@@ -160,8 +160,8 @@ def test_prn_doses_marked_with_overrides_breaches_and_effects(client, auth, stay
     assert len(marks) == 4
     normal, breach, _later, override = (label for _, _, label in marks)
     assert normal.startswith("PRN Diazepam 10 mg oral · given") and "effect better" in normal
-    assert "LIMIT BREACH" in breach and "Given in an emergency" in breach
-    assert "override" in override and "Severe tremor, doctor aware" in override
+    assert "LIMIT BREACH (minimum interval): Given in an emergency" in breach
+    assert "override (minimum interval): Severe tremor, doctor aware" in override
     assert "5 mg" not in html
     # The lane draws a letter beside each shape, so colour is not the only signal.
     assert ">!</text>" in html and ">O</text>" in html and ">P</text>" in html

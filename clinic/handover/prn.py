@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from clinic.handover.lines import Line
 from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES, PrnDose, PrnEffect
 from clinic.prn import queries
+from clinic.scoring.prn import RULE_NAMES
 
 #: How far before the shift a dose with no effect recorded is still reported as a gap.
 EFFECT_LOOKBACK = timedelta(hours=24)
@@ -40,9 +41,11 @@ def _dose_line(dose: queries.DoseRow, zone, as_of: datetime):
         return Line(dose.given_at, text + (" — entered in error" if dose.entered_in_error else ""), True)
     parts = [f"{what} given by {dose.given_by} for {dose.reason}"]
     if dose.is_override:
-        parts.append(f"OVERRIDE of {dose.override_rule}: {dose.override_reason or 'no reason recorded'}")
+        parts.append(f"OVERRIDE of {RULE_NAMES.get(dose.override_rule, dose.override_rule)}: "
+                     f"{dose.override_reason or 'no reason recorded'}")
     if dose.is_breach:
-        parts.append(f"BREACH of {dose.breach_rule}: {dose.breach_reason or 'no reason recorded'}")
+        parts.append(f"BREACH of {RULE_NAMES.get(dose.breach_rule, dose.breach_rule)}: "
+                     f"{dose.breach_reason or 'no reason recorded'}")
     if dose.effect is not None:
         effect = f"effect {EFFECTS.get(dose.effect, dose.effect).lower()} at {_clock(dose.effect_at, zone)}"
         if dose.side_effects:

@@ -41,6 +41,7 @@ bp = Blueprint("prn", __name__)
 @bp.record_once
 def _globals(state) -> None:
     state.app.add_template_global(prn.describe_hold, "describe_hold")
+    state.app.add_template_filter(lambda rule: prn.RULE_NAMES.get(rule, rule), "prn_rule")
 
 
 @dataclass(frozen=True)

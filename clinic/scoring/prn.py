@@ -59,6 +59,21 @@ RULE_LABELS: dict[str, str] = {
 }
 
 
+#: Rule -> the few words naming it where a dose is marked as an override or a breach of it.
+RULE_NAMES: dict[str, str] = {
+    NOT_STARTED: "order not started",
+    STOPPED: "order stopped",
+    OVER_DOSE: "above the ordered dose",
+    TOO_SOON: "minimum interval",
+    MAX_DOSES: "24 h dose count",
+    MAX_AMOUNT: "24 h amount",
+    BELOW_THRESHOLD: "score threshold",
+    NO_SCORE: "no score for the threshold",
+    HOLD: "hold parameter",
+    HOLD_UNCHECKED: "hold parameter not checked",
+}
+
+
 @dataclass(frozen=True)
 class Order:
     """The limits of one PRN order; every time is aware."""

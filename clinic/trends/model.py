@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from clinic.models.charting import from_tenths
 from clinic.models.patient import PROTOCOLS
 from clinic.models.prn import EFFECTS, GIVEN, OUTCOMES
-from clinic.scoring import ciwa_ar, ciwa_b, cows
+from clinic.scoring import ciwa_ar, ciwa_b, cows, prn
 from clinic.scoring.due import OBSERVATION_LEVELS, DueDefinition
 from clinic.scoring.trends import Dose, Point, summarise_days
 from clinic.trends.queries import TrendRows
@@ -306,6 +306,10 @@ def _amount(dose) -> str:
     return f"{dose.dose.normalize():f} {dose.dose_unit}" if dose.dose is not None else dose.dose_unit
 
 
+def _rule(rule: str | None) -> str:
+    return prn.RULE_NAMES.get(rule, rule)
+
+
 def _dose_lane(doses, zone: ZoneInfo) -> Lane:
     """Mark each PRN dose at its time: P given, O override, ! limit breach, R refused, H held."""
     marks = []
@@ -318,10 +322,10 @@ def _dose_lane(doses, zone: ZoneInfo) -> Lane:
             parts.append(f"reason: {d.reason}")
         elif d.is_breach:
             symbol, tone = "!", "danger"
-            parts.append(f"LIMIT BREACH ({d.breach_rule}): {d.breach_reason}")
+            parts.append(f"LIMIT BREACH ({_rule(d.breach_rule)}): {d.breach_reason}")
         elif d.is_override:
             symbol, tone = "O", "hollow"
-            parts.append(f"override ({d.override_rule}): {d.override_reason}")
+            parts.append(f"override ({_rule(d.override_rule)}): {d.override_reason}")
         else:
             symbol, tone = "P", ""
         effect = ""
