@@ -400,5 +400,6 @@ def retract_effect(admission_id: int, effect_id: int):
             flash_saved("Entered-in-error mark", admission.patient,
                         f"the effect of {effect.dose.order.drug} stays on record, struck through")
             return redirect(back)
-    return render_template("prn/retract_effect.html", form=form, admission=admission, effect=effect), \
+    return render_template("prn/retract_effect.html", form=form, admission=admission, effect=effect,
+                           cancel=back), \
         (422 if form.errors else 200)
